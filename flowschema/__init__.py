@@ -1,0 +1,38 @@
+"""FlowSchema: validate pandas DataFrames row by row against a pydantic v2 model.
+
+>>> import flowschema, pandas as pd
+>>> from pydantic import BaseModel
+>>> class User(BaseModel):
+...     name: str
+...     age: int
+>>> checked = pd.DataFrame({"name": ["ada", "bob"], "age": [36, None]}).flowschema.validate(User)
+>>> checked[flowschema.VALID_COLUMN].tolist()
+[True, False]
+
+Importing this package registers the ``df.flowschema`` accessor.
+"""
+
+from flowschema import accessor as _accessor  # noqa: F401  (registers df.flowschema)
+from flowschema.annotate import ERRORS_COLUMN, VALID_COLUMN, validate_frame
+from flowschema.errors import DataValidationError, FlowSchemaError
+from flowschema.executor import EXECUTOR_NAMES
+from flowschema.executor.base import BaseExecutor
+from flowschema.executor.sync_fifo import SyncFifoExecutor
+from flowschema.io import read_parquet
+from flowschema.progress import PROGRESS_THRESHOLD
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ERRORS_COLUMN",
+    "EXECUTOR_NAMES",
+    "PROGRESS_THRESHOLD",
+    "VALID_COLUMN",
+    "BaseExecutor",
+    "DataValidationError",
+    "FlowSchemaError",
+    "SyncFifoExecutor",
+    "__version__",
+    "read_parquet",
+    "validate_frame",
+]

@@ -1,0 +1,5 @@
+import sys
+
+from flowschema.cli import main
+
+sys.exit(main())

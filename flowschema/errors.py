@@ -1,0 +1,23 @@
+"""The exceptions FlowSchema raises of its own."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["DataValidationError", "FlowSchemaError"]
+
+
+class FlowSchemaError(Exception):
+    """Base class of FlowSchema's own errors."""
+
+
+class DataValidationError(FlowSchemaError, ValueError):
+    """Raised by ``assert_valid()`` when rows failed; ``errors`` and ``summary`` hold the report."""
+
+    def __init__(self, message: str, errors: pd.DataFrame, summary: pd.DataFrame) -> None:
+        super().__init__(message)
+        self.errors = errors
+        self.summary = summary

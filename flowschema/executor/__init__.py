@@ -1,0 +1,85 @@
+"""Executors decide where chunks are validated; this module finds one by name.
+
+Import paths are a published API: ``flowschema.executor.sync_fifo``,
+``flowschema.executor.multiprocessing`` and ``flowschema.executor.ray``.
+Executors built by name for ``df.flowschema.validate`` are kept and reused by later calls
+with the same name, model and options, and closed when the interpreter exits.
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib
+import inspect
+from collections.abc import Hashable
+from typing import Any
+
+from pydantic import BaseModel
+
+from flowschema.executor.base import BaseExecutor
+
+__all__ = ["EXECUTOR_NAMES", "BaseExecutor", "executor_class", "shared_executor"]
+
+#: executor name -> (module, class). Names whose module does not exist yet are refused.
+_EXECUTORS: dict[str, tuple[str, str]] = {
+    "sync": ("flowschema.executor.sync_fifo", "SyncFifoExecutor"),
+    "multiprocessing": ("flowschema.executor.multiprocessing", "MultiProcessingExecutor"),
+    "ray": ("flowschema.executor.ray", "RayExecutor"),
+}
+EXECUTOR_NAMES = tuple(_EXECUTORS)
+
+_shared: dict[Hashable, BaseExecutor] = {}
+
+
+def executor_class(name: str) -> type[BaseExecutor]:
+    """The executor class registered under ``name`` (``"sync"``, ``"multiprocessing"``, ``"ray"``)."""
+    if name not in _EXECUTORS:
+        raise ValueError(
+            f"unknown executor {name!r}: use one of {', '.join(map(repr, EXECUTOR_NAMES))}, "
+            "or pass an executor instance"
+        )
+    module_name, class_name = _EXECUTORS[name]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        raise NotImplementedError(
+            f"executor {name!r} is not available in this version of flowschema; use executor='sync'"
+        ) from None
+    return getattr(module, class_name)
+
+
+def check_options(cls: type[BaseExecutor], options: dict[str, Any]) -> None:
+    """Raise a TypeError naming any option ``cls`` does not take."""
+    accepted = [name for name in inspect.signature(cls).parameters if name != "schema_model"]
+    unknown = [name for name in options if name not in accepted]
+    if unknown:
+        raise TypeError(
+            f"{cls.__name__} does not take the option(s) {', '.join(map(repr, unknown))}; "
+            f"it takes: {', '.join(accepted)}"
+        )
+
+
+def shared_executor(name: str, model: type[BaseModel], options: dict[str, Any]) -> tuple[BaseExecutor, bool]:
+    """Build (or reuse) the executor ``name`` for ``model`` with ``options``.
+
+    Returns the executor and whether it is shared (kept for later calls). Options that cannot
+    be hashed give a private executor the caller must close.
+    """
+    cls = executor_class(name)
+    check_options(cls, options)
+    key = (name, model, tuple(sorted(options.items())))
+    try:
+        executor = _shared.get(key)
+    except TypeError:  # an unhashable option value: build one for this call only
+        return cls(model, **options), False
+    if executor is None:
+        executor = _shared[key] = cls(model, **options)
+    return executor, True
+
+
+@atexit.register
+def _close_shared() -> None:
+    while _shared:
+        _shared.popitem()[1].close()

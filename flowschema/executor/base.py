@@ -1,0 +1,123 @@
+"""``BaseExecutor``: where chunks run. One method to implement, ``map_chunks``.
+
+An executor only decides *where* ``validate_chunk`` runs. The accessor talks to it through
+``map_chunks``; the original FlowSchema streaming interface, ``run``, is built on that same
+method here, so every executor gets it for free.
+"""
+
+from __future__ import annotations
+
+import uuid
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from pydantic import BaseModel
+
+from flowschema.records import ColumnChunk, RecordChunk, record_chunks
+from flowschema.validation import ChunkResult, ValidationOptions
+
+__all__ = ["BaseExecutor", "check_chunksize", "check_model"]
+
+Chunk = ColumnChunk | RecordChunk
+
+
+def check_model(model: Any) -> type[BaseModel]:
+    """Return ``model`` if it is a pydantic ``BaseModel`` subclass, else raise a TypeError."""
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return model
+    if isinstance(model, BaseModel):
+        hint = f"pass the class {type(model).__name__}, not an instance of it"
+    else:
+        hint = "define a class that inherits from pydantic.BaseModel and pass that class"
+    raise TypeError(f"schema model must be a pydantic BaseModel subclass, got {model!r}: {hint}")
+
+
+def check_chunksize(chunksize: Any) -> int | None:
+    """Return ``chunksize`` if it is None or a positive int, else raise."""
+    if chunksize is None:
+        return None
+    if isinstance(chunksize, bool) or not isinstance(chunksize, int):
+        raise TypeError(f"chunksize must be a positive int or None (automatic), got {chunksize!r}")
+    if chunksize < 1:
+        raise ValueError(f"chunksize must be a positive int or None (automatic), got {chunksize}")
+    return chunksize
+
+
+class BaseExecutor(ABC):
+    """Runs ``validate_chunk`` over a stream of chunks for one schema model.
+
+    Subclasses implement ``map_chunks``; ``close`` frees whatever they hold. Executors are
+    context managers.
+    """
+
+    #: the name ``df.flowschema.validate(executor=...)`` knows this executor by
+    name: str = ""
+    #: rows per chunk when the caller gives no chunksize
+    default_chunksize: int = 10_000
+    #: records per chunk in ``run()``
+    run_chunksize: int = 1
+
+    def __init__(self, schema_model: type[BaseModel], chunksize: int | None = None) -> None:
+        self.schema_model = check_model(schema_model)
+        self.chunksize = check_chunksize(chunksize)
+
+    @abstractmethod
+    def map_chunks(self, chunks: Iterable[Chunk], options: ValidationOptions) -> Iterator[ChunkResult]:
+        """Validate each chunk with ``validate_chunk`` and yield the results in input order.
+
+        ``chunks`` may be endless: read it lazily, keeping only a bounded number in flight.
+        """
+
+    def chunksize_for(self, rows: int) -> int:
+        """The rows per chunk for a frame of ``rows`` rows."""
+        return self.chunksize or self.default_chunksize
+
+    def run(self, records: Iterable[Mapping]) -> Iterator[dict]:
+        """Validate records (dicts) lazily and yield one entry per record, in FIFO order.
+
+        Each entry is a dict with ``id`` (a fresh UUID4 string), ``position`` (0-based),
+        ``status`` (``"validated"`` or ``"failed"``), ``raw_data`` (the record),
+        ``validated_data`` (the model's ``model_dump()`` or None), ``errors`` (pydantic's error
+        dicts, empty when valid) and ``metadata`` (a dict).
+
+        >>> from pydantic import BaseModel
+        >>> from flowschema.executor.sync_fifo import SyncFifoExecutor
+        >>> class Point(BaseModel):
+        ...     x: int
+        >>> [entry["status"] for entry in SyncFifoExecutor(Point).run([{"x": 1}, {"x": "a"}])]
+        ['validated', 'failed']
+        """
+        in_flight: deque[RecordChunk] = deque()
+
+        def chunks() -> Iterator[RecordChunk]:
+            for chunk in record_chunks(records, self.chunksize or self.run_chunksize):
+                in_flight.append(chunk)
+                yield chunk
+
+        for result in self.map_chunks(chunks(), ValidationOptions(want_values=True)):
+            chunk = in_flight.popleft()
+            for offset, record in enumerate(chunk.records):
+                errors = result.failed.get(offset, ())
+                yield {
+                    "id": str(uuid.uuid4()),
+                    "position": chunk.start + offset,
+                    "status": "failed" if errors else "validated",
+                    "raw_data": record,
+                    "validated_data": result.values[offset],
+                    "errors": errors,
+                    "metadata": {},
+                }
+
+    def close(self) -> None:
+        """Free the resources this executor holds (worker processes, a Ray it started)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.schema_model.__name__})"

@@ -1,0 +1,259 @@
+"""DataFrame -> chunks of rows, with every cell normalised to a plain Python value.
+
+pydantic validates Python objects, not numpy scalars or pandas sentinels, so each cell is
+normalised before it reaches ``model_validate``:
+
+* NaN, NaT, ``pd.NA`` and None become None;
+* numpy scalars become Python scalars; Timestamps become datetimes (tz kept);
+  Timedeltas become timedeltas;
+* numpy arrays and Arrow list/struct values become lists/dicts, recursively.
+
+Normalisation works a column at a time (``normalize_column``): numeric columns go through
+``ndarray.tolist()``, Arrow-backed columns through ``to_pylist()``, categoricals through their
+categories, and only object columns pay a per-cell call to ``normalize_value``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import repeat
+from operator import setitem
+from typing import Any
+from uuid import UUID
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "ColumnChunk",
+    "RecordChunk",
+    "frame_chunks",
+    "normalize_column",
+    "normalize_value",
+    "record_chunks",
+]
+
+
+def normalize_value(value: Any) -> Any:
+    """Turn one cell into the plain Python value pydantic is given.
+
+    >>> normalize_value(float("nan")) is None
+    True
+    >>> normalize_value(np.int64(3)), normalize_value(np.array([1.5, np.nan]))
+    (3, [1.5, None])
+    """
+    kind = type(value)
+    if value is None or kind is str or kind is int or kind is bool:
+        return value
+    if kind is float:
+        return None if value != value else value
+    convert = _CONVERTERS.get(kind)
+    if convert is not None:
+        return convert(value)
+    return _normalize_other(value)
+
+
+def _normalize_float(value: float) -> float | None:
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def _normalize_sequence(value: list | tuple) -> list | tuple:
+    items = [normalize_value(item) for item in value]
+    return tuple(items) if isinstance(value, tuple) else items
+
+
+def _normalize_mapping(value: Mapping) -> dict:
+    return {key: normalize_value(item) for key, item in value.items()}
+
+
+def _normalize_timestamp(value: pd.Timestamp) -> dt.datetime | None:
+    return None if value is pd.NaT else value.to_pydatetime(warn=False)
+
+
+def _normalize_ndarray(value: np.ndarray) -> list:
+    if value.ndim > 1:
+        return [_normalize_ndarray(row) for row in value]
+    return normalize_column(value)
+
+
+def _normalize_other(value: Any) -> Any:
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (float, np.floating)):
+        return _normalize_float(value)
+    if isinstance(value, np.datetime64):
+        return None if np.isnat(value) else pd.Timestamp(value).to_pydatetime(warn=False)
+    if isinstance(value, np.timedelta64):
+        return None if np.isnat(value) else pd.Timedelta(value).to_pytimedelta()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return _normalize_timestamp(value)
+    if isinstance(value, pd.Timedelta):
+        return value.to_pytimedelta()
+    if isinstance(value, np.ndarray):
+        return _normalize_ndarray(value)
+    if isinstance(value, (list, tuple)):
+        return _normalize_sequence(value)
+    if isinstance(value, Mapping):
+        return _normalize_mapping(value)
+    as_py = getattr(value, "as_py", None)  # a pyarrow scalar
+    if as_py is not None and type(value).__module__.startswith("pyarrow"):
+        return normalize_value(as_py())
+    return value
+
+
+_CONVERTERS: dict[type, Callable[[Any], Any]] = {
+    np.float64: _normalize_float,
+    np.float32: _normalize_float,
+    np.int64: int,
+    np.int32: int,
+    np.bool_: bool,
+    list: _normalize_sequence,
+    tuple: _normalize_sequence,
+    dict: _normalize_mapping,
+    pd.Timestamp: _normalize_timestamp,
+    np.ndarray: _normalize_ndarray,
+}
+_CONVERTERS.update(
+    dict.fromkeys((bytes, dt.datetime, dt.date, dt.time, dt.timedelta, Decimal, UUID), lambda value: value)
+)
+
+
+def _nan_to_none(values: list, array: np.ndarray) -> list:
+    """Put None where ``array`` holds NaN (floats only; other kinds have no NaN)."""
+    if array.dtype.kind in "fc":
+        for position in np.flatnonzero(np.isnan(array)).tolist():
+            values[position] = None
+    return values
+
+
+def _with_missing(values: list, missing: np.ndarray) -> list:
+    for position in np.flatnonzero(missing).tolist():
+        values[position] = None
+    return values
+
+
+def normalize_column(column: Any) -> list:
+    """Normalise a whole column (a pandas array, Series or ndarray) to a list of Python values.
+
+    >>> normalize_column(pd.array([1, None], dtype="Int64"))
+    [1, None]
+    """
+    array = column.array if isinstance(column, (pd.Series, pd.Index)) else column
+    dtype = array.dtype
+    if isinstance(array, np.ndarray):
+        kind = dtype.kind
+        if kind in "biufcUS":
+            return _nan_to_none(array.tolist(), array)
+        if kind == "O":
+            return [normalize_value(value) for value in array.tolist()]
+        array = pd.array(array)  # datetime64 / timedelta64 ndarrays: use pandas' conversions
+        dtype = array.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        categories = normalize_column(dtype.categories)
+        lookup = np.empty(len(categories) + 1, dtype=object)
+        lookup[:-1] = categories  # code -1 (missing) indexes the trailing None
+        lookup[-1] = None
+        return lookup[array.codes].tolist()
+    if dtype.kind == "M":
+        return _with_missing(array.to_pydatetime().tolist(), array.isna())
+    if dtype.kind == "m":
+        return _with_missing(array.to_pytimedelta().tolist(), array.isna())
+    if isinstance(dtype, (pd.ArrowDtype, pd.StringDtype)) or isinstance(array, _MASKED_ARRAYS):
+        arrow = array.__arrow_array__()
+        values = arrow.to_pylist()
+        if arrow.type.id in _ARROW_FLOAT_TYPE_IDS:  # Arrow keeps NaN apart from null
+            return [None if value != value else value for value in values]
+        return values
+    if isinstance(array, pd.arrays.NumpyExtensionArray):
+        return normalize_column(array.to_numpy())
+    return [normalize_value(value) for value in array.to_numpy(dtype=object, na_value=None).tolist()]
+
+
+_MASKED_ARRAYS = (pd.arrays.IntegerArray, pd.arrays.FloatingArray, pd.arrays.BooleanArray)
+
+
+def _arrow_float_type_ids() -> frozenset[int]:
+    import pyarrow as pa
+
+    return frozenset(pa_type.id for pa_type in (pa.float16(), pa.float32(), pa.float64()))
+
+
+_ARROW_FLOAT_TYPE_IDS = _arrow_float_type_ids()
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnChunk:
+    """Rows ``start .. start + size`` of a frame, held as one array slice per column."""
+
+    start: int
+    size: int
+    names: tuple
+    columns: tuple
+
+    def rows(self) -> list[dict]:
+        """The chunk's rows as dicts of normalised values, one per row, in order."""
+        # Copying a pre-sized template and filling it a column at a time, with the loops in C
+        # (map + operator.setitem), builds rows about 1.6x faster than dict(zip(names, values)).
+        rows = list(map(dict.copy, repeat(dict.fromkeys(self.names), self.size)))
+        for name, column in zip(self.names, self.columns):
+            deque(map(setitem, rows, repeat(name), normalize_column(column)), maxlen=0)
+        return rows
+
+
+@dataclass(frozen=True, slots=True)
+class RecordChunk:
+    """Records (mappings) ``start .. start + size`` of a stream, as the caller gave them."""
+
+    start: int
+    records: tuple
+
+    @property
+    def size(self) -> int:
+        return len(self.records)
+
+    def rows(self) -> list[dict]:
+        """The records as dicts of normalised values."""
+        return [_normalize_mapping(record) for record in self.records]
+
+
+def frame_chunks(frame: pd.DataFrame, chunksize: int) -> Iterator[ColumnChunk]:
+    """Split ``frame`` lazily into ``ColumnChunk`` s of at most ``chunksize`` rows.
+
+    >>> [chunk.size for chunk in frame_chunks(pd.DataFrame({"a": range(5)}), 2)]
+    [2, 2, 1]
+    """
+    names = tuple(frame.columns)
+    arrays = tuple(frame.iloc[:, position].array for position in range(frame.shape[1]))
+    for start in range(0, len(frame), chunksize):
+        stop = min(start + chunksize, len(frame))
+        yield ColumnChunk(start, stop - start, names, tuple(array[start:stop] for array in arrays))
+
+
+def record_chunks(records: Iterable[Mapping], chunksize: int) -> Iterator[RecordChunk]:
+    """Group an iterable of records lazily into ``RecordChunk`` s of at most ``chunksize``.
+
+    Reads no further ahead than the chunk it is building.
+    """
+    batch: list[Mapping] = []
+    start = 0
+    for record in records:
+        if not isinstance(record, Mapping):
+            raise TypeError(
+                f"run() takes an iterable of dicts (one per record); record {start + len(batch)} "
+                f"is a {type(record).__name__}"
+            )
+        batch.append(record)
+        if len(batch) == chunksize:
+            yield RecordChunk(start, tuple(batch))
+            start += len(batch)
+            batch = []
+    if batch:
+        yield RecordChunk(start, tuple(batch))
