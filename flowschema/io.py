@@ -49,8 +49,8 @@ def to_parquet(frame: pd.DataFrame, path: str | os.PathLike, **kwargs: Any) -> N
 def read_parquet(path: str | os.PathLike, **kwargs: Any) -> pd.DataFrame:
     """Read an annotated frame written by ``to_parquet``, with its errors decoded.
 
-    >>> import flowschema
-    >>> checked = flowschema.read_parquet("checked.parquet")  # doctest: +SKIP
+    ``checked.flowschema.to_parquet("checked.parquet")`` then
+    ``flowschema.read_parquet("checked.parquet").flowschema.summary()`` gives the summary back.
     """
     frame = pd.read_parquet(path, **kwargs)
     if ERRORS_COLUMN in frame.columns:

@@ -28,6 +28,7 @@ from uuid import UUID
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 __all__ = [
     "ColumnChunk",
@@ -162,31 +163,24 @@ def normalize_column(column: Any) -> list:
         lookup[:-1] = categories  # code -1 (missing) indexes the trailing None
         lookup[-1] = None
         return lookup[array.codes].tolist()
+    if isinstance(dtype, (pd.ArrowDtype, pd.StringDtype)) or isinstance(array, _MASKED_ARRAYS):
+        arrow = array.__arrow_array__()
+        values = arrow.to_pylist()
+        if pa.types.is_floating(arrow.type):  # Arrow keeps NaN apart from null
+            return [None if value != value else value for value in values]
+        if pa.types.is_nested(arrow.type):  # lists and structs may hold NaN deeper down
+            return [normalize_value(value) for value in values]
+        return values
     if dtype.kind == "M":
         return _with_missing(array.to_pydatetime().tolist(), array.isna())
     if dtype.kind == "m":
         return _with_missing(array.to_pytimedelta().tolist(), array.isna())
-    if isinstance(dtype, (pd.ArrowDtype, pd.StringDtype)) or isinstance(array, _MASKED_ARRAYS):
-        arrow = array.__arrow_array__()
-        values = arrow.to_pylist()
-        if arrow.type.id in _ARROW_FLOAT_TYPE_IDS:  # Arrow keeps NaN apart from null
-            return [None if value != value else value for value in values]
-        return values
     if isinstance(array, pd.arrays.NumpyExtensionArray):
         return normalize_column(array.to_numpy())
     return [normalize_value(value) for value in array.to_numpy(dtype=object, na_value=None).tolist()]
 
 
 _MASKED_ARRAYS = (pd.arrays.IntegerArray, pd.arrays.FloatingArray, pd.arrays.BooleanArray)
-
-
-def _arrow_float_type_ids() -> frozenset[int]:
-    import pyarrow as pa
-
-    return frozenset(pa_type.id for pa_type in (pa.float16(), pa.float32(), pa.float64()))
-
-
-_ARROW_FLOAT_TYPE_IDS = _arrow_float_type_ids()
 
 
 @dataclass(frozen=True, slots=True)
