@@ -24,6 +24,7 @@ test: install-test
 
 bench: install-test
 	$(PY) -m benchmarks.bench_sync
+	$(PY) -m benchmarks.bench_multiprocessing
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

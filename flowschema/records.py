@@ -144,9 +144,13 @@ def _with_missing(values: list, missing: np.ndarray) -> list:
 def normalize_column(column: Any) -> list:
     """Normalise a whole column (a pandas array, Series or ndarray) to a list of Python values.
 
+    A list is taken as already normalised (the sender of a chunk did it).
+
     >>> normalize_column(pd.array([1, None], dtype="Int64"))
     [1, None]
     """
+    if isinstance(column, list):
+        return column
     array = column.array if isinstance(column, (pd.Series, pd.Index)) else column
     dtype = array.dtype
     if isinstance(array, np.ndarray):

@@ -8,7 +8,7 @@ import pytest
 
 import flowschema  # noqa: F401  (registers df.flowschema)
 
-EXECUTORS = ["sync"]
+EXECUTORS = ["sync", "multiprocessing"]
 
 
 @pytest.fixture(params=EXECUTORS)

@@ -80,7 +80,7 @@ def test_duplicate_column_names_are_refused():
         frame.flowschema.validate(Address)
 
 
-def test_executors_not_built_yet_fail_clearly():
+def test_executors_not_built_yet_fail_clearly():  # the Ray executor is the next milestone
     with pytest.raises(NotImplementedError, match="executor 'ray' is not available"):
         FRAME.flowschema.validate(Address, "ray")
 

@@ -3,7 +3,9 @@
 Import paths are a published API: ``flowschema.executor.sync_fifo``,
 ``flowschema.executor.multiprocessing`` and ``flowschema.executor.ray``.
 Executors built by name for ``df.flowschema.validate`` are kept and reused by later calls
-with the same name, model and options, and closed when the interpreter exits.
+with the same name, model and options (the ``MAX_SHARED_EXECUTORS`` most recently used: a
+notebook that redefines its model in every cell run must not pile up worker pools), and closed
+when the interpreter exits.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import atexit
 import importlib
 import inspect
+from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any
 
@@ -18,7 +21,7 @@ from pydantic import BaseModel
 
 from flowschema.executor.base import BaseExecutor
 
-__all__ = ["EXECUTOR_NAMES", "BaseExecutor", "executor_class", "shared_executor"]
+__all__ = ["EXECUTOR_NAMES", "MAX_SHARED_EXECUTORS", "BaseExecutor", "executor_class", "shared_executor"]
 
 #: executor name -> (module, class). Names whose module does not exist yet are refused.
 _EXECUTORS: dict[str, tuple[str, str]] = {
@@ -28,7 +31,10 @@ _EXECUTORS: dict[str, tuple[str, str]] = {
 }
 EXECUTOR_NAMES = tuple(_EXECUTORS)
 
-_shared: dict[Hashable, BaseExecutor] = {}
+#: executors kept for reuse by name; the least recently used beyond this many are closed
+MAX_SHARED_EXECUTORS = 4
+
+_shared: OrderedDict[Hashable, BaseExecutor] = OrderedDict()
 
 
 def executor_class(name: str) -> type[BaseExecutor]:
@@ -76,6 +82,9 @@ def shared_executor(name: str, model: type[BaseModel], options: dict[str, Any]) 
         return cls(model, **options), False
     if executor is None:
         executor = _shared[key] = cls(model, **options)
+        while len(_shared) > MAX_SHARED_EXECUTORS:
+            _shared.popitem(last=False)[1].close()
+    _shared.move_to_end(key)
     return executor, True
 
 

@@ -54,8 +54,8 @@ class BaseExecutor(ABC):
 
     #: the name ``df.flowschema.validate(executor=...)`` knows this executor by
     name: str = ""
-    #: rows per chunk when the caller gives no chunksize
-    default_chunksize: int = 10_000
+    #: rows per chunk when the caller gives no chunksize (a few thousand rows fit the CPU caches)
+    default_chunksize: int = 2_000
     #: records per chunk in ``run()``
     run_chunksize: int = 1
 

@@ -1,0 +1,232 @@
+"""``MultiProcessingExecutor``: validate chunks on all the cores of this machine.
+
+Chunks travel to a pool of worker processes as msgpack (optionally LZ4-compressed) bytes and
+results come back the same way. Workers start with ``forkserver`` (``spawn`` where that does not
+exist), never plain ``fork``, so threads in the parent (a notebook kernel has several) are safe.
+The model travels by value with cloudpickle, so a model defined in a notebook cell or in
+``__main__`` works. The pool is kept across calls until ``close()``.
+
+Like any program using worker processes, a script must create the executor under
+``if __name__ == "__main__":``.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import pickle
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+import cloudpickle
+from pydantic import BaseModel
+
+from flowschema.errors import FlowSchemaError
+from flowschema.executor.base import BaseExecutor, Chunk
+from flowschema.transport import check_compression, decode_chunk, decode_result, encode_chunk, encode_result
+from flowschema.validation import ChunkResult, ValidationOptions, validate_chunk
+
+__all__ = ["MultiProcessingExecutor", "MultiprocessingExecutor", "WorkerCrashError", "available_cpus"]
+
+#: rows per chunk when none is given: a few tens of milliseconds of validation
+AUTO_CHUNKSIZE = 5_000
+#: how often a chunk whose worker died is tried again, on a fresh pool, before the call fails
+MAX_RETRIES = 2
+
+
+class WorkerCrashError(FlowSchemaError):
+    """A worker process died (again and again) while validating some rows."""
+
+
+def available_cpus() -> int:
+    """The CPUs this process may really use: its CPU affinity, capped by a cgroup v2 CPU quota.
+
+    Containers and Binder often show the machine's cores but allow far fewer.
+    """
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    try:
+        with open("/sys/fs/cgroup/cpu.max") as limits:
+            quota, period = limits.read().split()
+        if quota != "max":
+            cpus = min(cpus, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return cpus
+
+
+# -- the worker side ----------------------------------------------------------------------------
+
+_worker_model: type[BaseModel] | None = None
+
+
+def _start_worker(pickled_model: bytes) -> None:
+    global _worker_model
+    _worker_model = cloudpickle.loads(pickled_model)
+
+
+def _validate_payload(payload: bytes, pickled_options: bytes, compression: str | None) -> bytes:
+    result = validate_chunk(_worker_model, decode_chunk(payload), pickle.loads(pickled_options))
+    return encode_result(result, compression)
+
+
+# -- the parent side ----------------------------------------------------------------------------
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+class MultiProcessingExecutor(BaseExecutor):
+    """Validate on a pool of worker processes, results in input order.
+
+    >>> from pydantic import BaseModel
+    >>> class Point(BaseModel):
+    ...     x: int
+    >>> with MultiProcessingExecutor(Point, max_workers=2, compression="lz4") as executor:
+    ...     [entry["status"] for entry in executor.run([{"x": 1}, {"x": "a"}])]
+    ['validated', 'failed']
+
+    - ``max_workers``: worker processes; None uses ``available_cpus()``.
+    - ``chunksize``: rows per chunk; None picks one (``AUTO_CHUNKSIZE``, smaller for small frames
+      so every worker gets work).
+    - ``compression``: ``"lz4"`` or None, for chunks and results alike.
+    """
+
+    name = "multiprocessing"
+    run_chunksize = 100
+
+    def __init__(
+        self,
+        schema_model: type[BaseModel],
+        max_workers: int | None = None,
+        chunksize: int | None = None,
+        compression: str | None = None,
+    ) -> None:
+        super().__init__(schema_model, chunksize)
+        if max_workers is not None and (isinstance(max_workers, bool) or not isinstance(max_workers, int)):
+            raise TypeError(f"max_workers must be a positive int or None (all usable CPUs), got {max_workers!r}")
+        if max_workers is not None and max_workers < 1:
+            raise ValueError(f"max_workers must be a positive int or None (all usable CPUs), got {max_workers}")
+        self.max_workers = max_workers or available_cpus()
+        self.compression = check_compression(compression)
+        self._pickled_model = cloudpickle.dumps(self.schema_model)
+        self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def max_inflight(self) -> int:
+        """Chunks submitted but not yet consumed: enough to keep every worker busy, and bounded."""
+        return 2 * self.max_workers
+
+    def chunksize_for(self, rows: int) -> int:
+        if self.chunksize:
+            return self.chunksize
+        return max(1, min(AUTO_CHUNKSIZE, math.ceil(rows / (4 * self.max_workers))))
+
+    def worker_pids(self) -> list[int]:
+        """The process ids of the live worker processes (none before the first call)."""
+        processes = getattr(self._pool, "_processes", None) or {}
+        return [pid for pid, process in processes.items() if process.is_alive()]
+
+    def start(self) -> MultiProcessingExecutor:
+        """Start the worker processes now rather than on the first call (to time start-up apart)."""
+        pool = self._ensure_pool()
+        for future in [pool.submit(os.getpid) for _ in range(self.max_workers)]:
+            future.result()
+        return self
+
+    def _ensure_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                self.max_workers, mp_context=_context(), initializer=_start_worker, initargs=(self._pickled_model,)
+            )
+        return self._pool
+
+    def _submit(self, payload: bytes, options: bytes) -> Future:
+        return self._ensure_pool().submit(_validate_payload, payload, options, self.compression)
+
+    def map_chunks(self, chunks: Iterable[Chunk], options: ValidationOptions) -> Iterator[ChunkResult]:
+        options = cloudpickle.dumps(options)  # a context object from a notebook cell travels by value
+        in_flight: deque[tuple[Chunk, bytes, Future]] = deque()
+        source = iter(chunks)
+        try:
+            while True:
+                while len(in_flight) < self.max_inflight:
+                    chunk = next(source, None)
+                    if chunk is None:
+                        break
+                    payload = encode_chunk(chunk, self.compression)
+                    in_flight.append((chunk, payload, self._submit(payload, options)))
+                if not in_flight:
+                    return
+                chunk, payload, future = in_flight[0]
+                try:
+                    result = decode_result(future.result())
+                except BrokenProcessPool:
+                    self._recover(in_flight, options)
+                    continue
+                in_flight.popleft()
+                yield result
+        except GeneratorExit:
+            for _, _, future in in_flight:  # the consumer stopped early: drop what was not started
+                future.cancel()
+            raise
+        except BaseException:  # Ctrl-C or an error: no worker may outlive the call
+            self._kill_pool()
+            raise
+
+    def _recover(self, in_flight: deque[tuple[Chunk, bytes, Future]], options: bytes) -> None:
+        """A worker died: retry the chunks in flight one at a time on fresh pools.
+
+        Retrying alone pins the death on the chunk that causes it; that chunk gets ``MAX_RETRIES``
+        more tries, then the call fails naming its rows. The others go on normally.
+        """
+        self._kill_pool()
+        for position, (chunk, payload, _) in enumerate(in_flight):
+            for _ in range(MAX_RETRIES + 1):
+                future = self._submit(payload, options)
+                try:
+                    future.result()
+                except BrokenProcessPool:
+                    self._kill_pool()
+                    continue
+                break
+            else:
+                raise WorkerCrashError(
+                    f"a worker process died {MAX_RETRIES + 1} times validating rows {chunk.start}.."
+                    f"{chunk.start + chunk.size - 1} (0-based positions) against {self.schema_model.__name__}; "
+                    "no partial result is returned. A validator that crashes the interpreter or exhausts "
+                    "memory on these rows is the usual cause: try them with executor='sync'"
+                )
+            in_flight[position] = (chunk, payload, future)
+
+    def _kill_pool(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        for process in processes:
+            if process.is_alive():
+                process.kill()
+        pool.shutdown(wait=True, cancel_futures=True)
+        for process in processes:
+            process.join()
+
+    def close(self) -> None:
+        """Stop the worker processes. The executor starts new ones if it is used again."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def __repr__(self) -> str:
+        return (f"MultiProcessingExecutor({self.schema_model.__name__}, max_workers={self.max_workers}, "
+                f"chunksize={self.chunksize}, compression={self.compression!r})")
+
+
+#: the spelling the original FlowSchema documentation uses in its table
+MultiprocessingExecutor = MultiProcessingExecutor
