@@ -229,10 +229,21 @@ def frame_chunks(frame: pd.DataFrame, chunksize: int) -> Iterator[ColumnChunk]:
     [2, 2, 1]
     """
     names = tuple(frame.columns)
-    arrays = tuple(frame.iloc[:, position].array for position in range(frame.shape[1]))
+    arrays = tuple(_sliceable(frame.iloc[:, position]) for position in range(frame.shape[1]))
     for start in range(0, len(frame), chunksize):
         stop = min(start + chunksize, len(frame))
         yield ColumnChunk(start, stop - start, names, tuple(array[start:stop] for array in arrays))
+
+
+def _sliceable(column: pd.Series) -> Any:
+    """The column's values, as a plain ndarray when numpy holds them (slicing one is ~100x
+    cheaper than slicing a pandas array), else as its pandas array."""
+    array = column.array
+    if isinstance(array, (pd.arrays.NumpyExtensionArray, pd.arrays.TimedeltaArray)) or (
+        isinstance(array, pd.arrays.DatetimeArray) and array.tz is None
+    ):
+        return array.to_numpy()
+    return array
 
 
 def record_chunks(records: Iterable[Mapping], chunksize: int) -> Iterator[RecordChunk]:

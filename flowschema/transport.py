@@ -234,10 +234,6 @@ def _unframe(payload: bytes) -> bytes:
 
 def _encode_column(array: Any, arrow_columns: list[pa.ChunkedArray]) -> list:
     """One column's message; Arrow-backed columns are appended to ``arrow_columns``."""
-    if isinstance(array, (pd.arrays.NumpyExtensionArray, pd.arrays.TimedeltaArray)) or (
-        isinstance(array, pd.arrays.DatetimeArray) and array.tz is None
-    ):
-        array = array.to_numpy()
     dtype = array.dtype
     if isinstance(array, np.ndarray) and dtype.kind in _NUMPY_KINDS:
         return ["np", dtype.str, np.ascontiguousarray(array).tobytes()]
@@ -315,9 +311,9 @@ def _unencodable(chunk: ColumnChunk | RecordChunk, message: dict, exc: Exception
                 try:
                     packb(value, pickle_fallback=True)
                 except Exception as value_exc:
-                    return (f"column {name!r}, row {chunk.start + offset}: this value cannot be sent to a worker "
+                    return (f"column {name!r}, row at position {chunk.start + offset}: this value cannot be sent to a worker "
                             f"({value_exc}); convert the column (e.g. .astype(str)) or use executor='sync'")
-    return f"rows {chunk.start}..{chunk.start + chunk.size - 1} cannot be sent to a worker: {exc}"
+    return f"rows at positions {chunk.start}..{chunk.start + chunk.size - 1} cannot be sent to a worker: {exc}"
 
 
 def encode_chunk(chunk: ColumnChunk | RecordChunk, compression: str | None = None) -> bytes:

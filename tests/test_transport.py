@@ -78,3 +78,129 @@ def test_unknown_type_is_a_clear_error():
 def test_corrupt_payloads_raise_transport_error(payload):
     with pytest.raises(TransportError):
         unpackb(payload)
+
+
+# -- chunks and results -------------------------------------------------------------------------
+
+import enum  # noqa: E402
+import threading  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from hypothesis import HealthCheck  # noqa: E402
+
+import flowschema.transport as transport  # noqa: E402
+from flowschema.records import ColumnChunk, RecordChunk, frame_chunks  # noqa: E402
+from flowschema.transport import (  # noqa: E402
+    check_compression,
+    decode_chunk,
+    decode_result,
+    encode_chunk,
+    encode_result,
+)
+from flowschema.validation import ChunkResult  # noqa: E402
+from tests.test_records import COLUMNS, plain  # noqa: E402
+
+ALL_DTYPES = pd.DataFrame(COLUMNS)
+
+
+@pytest.mark.parametrize("compression", [None, "lz4"])
+@pytest.mark.parametrize("chunksize", [1, 2, 3])
+def test_every_dtype_round_trips_to_the_same_rows(compression, chunksize):
+    for chunk in frame_chunks(ALL_DTYPES, chunksize):
+        decoded = decode_chunk(encode_chunk(chunk, compression))
+        assert (decoded.start, decoded.size, decoded.names) == (chunk.start, chunk.size, chunk.names)
+        assert plain(decoded.rows()) == plain(chunk.rows())
+
+
+def test_numeric_and_arrow_columns_travel_as_buffers_not_values():
+    frame = pd.DataFrame({"i": [1, 2], "f": [0.5, None], "s": ["a", None], "m": pd.array([1, None], dtype="Int64"),
+                          "o": pd.Series([{"a": 1}, None], dtype=object)})
+    message = unpackb(transport._unframe(encode_chunk(next(frame_chunks(frame, 10)))), allow_pickle=True)
+    assert [column[0] for column in message["columns"]] == ["np", "np", "arrow", "arrow", "py"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(-(2**63), 2**63 - 1), st.one_of(st.none(), st.floats()),
+                          st.one_of(st.none(), st.text())), max_size=20),
+       st.sampled_from([None, "lz4"]))
+def test_random_frames_round_trip(rows, compression):
+    frame = pd.DataFrame(rows, columns=["i", "f", "s"]).astype({"s": "str"})
+    for chunk in frame_chunks(frame, 7):
+        assert plain(decode_chunk(encode_chunk(chunk, compression)).rows()) == plain(chunk.rows())
+
+
+class Mood(enum.Enum):
+    HAPPY = "happy"
+
+
+def test_results_round_trip_with_errors_and_values():
+    errors = ({"type": "missing", "loc": ("a",), "msg": "Field required", "input": None},
+              {"type": "greater_than", "loc": ("b", 0), "msg": "Input should be greater than 0", "input": -1,
+               "ctx": {"gt": 0}})
+    result = ChunkResult(10, 3, {0: errors, 2: errors[:1]}, [None, {"mood": Mood.HAPPY}, None])
+    for compression in (None, "lz4"):
+        decoded = decode_result(encode_result(result, compression))
+        assert decoded == result
+        assert decoded.values[1]["mood"] is Mood.HAPPY  # an Enum travels pickled between our processes
+
+
+def test_record_chunks_travel_normalised():
+    chunk = RecordChunk(5, ({"a": np.int64(1), "b": float("nan")}, {"a": (1, 2)}))
+    decoded = decode_chunk(encode_chunk(chunk, "lz4"))
+    assert decoded.start == 5 and decoded.rows() == [{"a": 1, "b": None}, {"a": (1, 2)}]
+
+
+def test_an_object_that_cannot_travel_names_its_column_and_row():
+    frame = pd.DataFrame({"ok": [1, 2, 3], "bad": pd.Series([1, 2, threading.Lock()], dtype=object)})
+    chunk = next(frame_chunks(frame.iloc[1:], 10))
+    with pytest.raises(TransportError, match="column 'bad', row at position 1: this value cannot be sent to a worker"):
+        encode_chunk(chunk)
+
+
+def test_arbitrary_objects_travel_pickled_between_processes_but_never_in_files():
+    frame = pd.DataFrame({"period": pd.Series([pd.Period("2024-01", "M")], dtype=object)})
+    chunk = next(frame_chunks(frame, 10))
+    assert decode_chunk(encode_chunk(chunk)).rows() == chunk.rows()
+    with pytest.raises(TypeError, match="cannot encode a value of type pandas"):
+        packb(pd.Period("2024-01", "M"))
+    with pytest.raises(TransportError, match="unexpected msgpack extension type 9"):
+        unpackb(packb(Mood.HAPPY, pickle_fallback=True))
+
+
+@pytest.mark.parametrize("compression", [None, "lz4"])
+def test_truncated_and_corrupted_chunks_raise_transport_error(compression):
+    payload = encode_chunk(next(frame_chunks(ALL_DTYPES, 3)), compression)
+    for broken in (payload[: len(payload) // 2], payload[:1], b"", b"\x07" + payload[1:],
+                   payload[:1] + bytes(reversed(payload[1:]))):
+        with pytest.raises(TransportError):
+            decode_chunk(broken)
+
+
+def test_a_payload_cannot_decompress_beyond_the_cap(monkeypatch):
+    payload = encode_chunk(ColumnChunk(0, 100_000, ("z",), (np.zeros(100_000),)), "lz4")
+    assert len(payload) < 10_000
+    monkeypatch.setattr(transport, "MAX_PAYLOAD_BYTES", 100_000)
+    with pytest.raises(TransportError, match="decompresses beyond MAX_PAYLOAD_BYTES"):
+        decode_chunk(payload)
+
+
+def test_hostile_numeric_columns_are_refused():
+    def forged(column):
+        message = {"start": 0, "size": 2, "names": ["x"], "columns": [column], "arrow": None}
+        return b"\x00" + packb(message)
+
+    with pytest.raises(TransportError, match="bad numeric column"):
+        decode_chunk(forged(["np", "|O", b"\x00" * 16]))  # object pointers from the wire: never
+    with pytest.raises(TransportError, match="bad numeric column"):
+        decode_chunk(forged(["np", "<i8", b"\x00" * 3]))
+    with pytest.raises(TransportError, match="categorical codes out of range"):
+        decode_chunk(forged(["cat", "|i1", b"\x05\x00", ["a"]]))
+    with pytest.raises(TransportError, match="bad column message"):
+        decode_chunk(forged(["py", [1]]))
+
+
+def test_check_compression():
+    assert check_compression("lz4") == "lz4" and check_compression(None) is None
+    with pytest.raises(ValueError, match="compression must be one of"):
+        check_compression("zstd")

@@ -1,0 +1,37 @@
+"""Models whose validators misbehave on purpose, importable by worker processes.
+
+The ``context`` dict steers them: ``exit_marker`` makes the first validation of a row with
+``n == -1`` kill its process (``os._exit``) and leave the marker file, so a retry succeeds;
+``always_exit`` kills on every try; ``started`` and ``delay`` make each row slow and tell the
+test that work has begun.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import time
+
+from pydantic import BaseModel, ValidationInfo, field_validator
+
+
+class Faulty(BaseModel):
+    n: int
+
+    @field_validator("n")
+    @classmethod
+    def misbehave(cls, value: int, info: ValidationInfo) -> int:
+        context = info.context or {}
+        if value == -1 and context.get("always_exit"):
+            os._exit(3)
+        marker = context.get("exit_marker")
+        if value == -1 and marker and not os.path.exists(marker):
+            pathlib.Path(marker).touch()
+            os._exit(3)
+        if context.get("started"):
+            pathlib.Path(context["started"]).touch()
+        if context.get("delay"):
+            time.sleep(context["delay"])
+        if value % 7 == 0:
+            raise ValueError("multiples of seven are unlucky")
+        return value
