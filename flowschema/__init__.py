@@ -14,7 +14,7 @@ Importing this package registers the ``df.flowschema`` accessor.
 
 from flowschema import accessor as _accessor  # noqa: F401  (registers df.flowschema)
 from flowschema.annotate import ERRORS_COLUMN, VALID_COLUMN, validate_frame
-from flowschema.errors import DataValidationError, FlowSchemaError
+from flowschema.errors import DataValidationError, FlowSchemaError, WorkerCrashError
 from flowschema.executor import EXECUTOR_NAMES
 from flowschema.executor.base import BaseExecutor
 from flowschema.executor.sync_fifo import SyncFifoExecutor
@@ -32,6 +32,7 @@ __all__ = [
     "DataValidationError",
     "FlowSchemaError",
     "SyncFifoExecutor",
+    "WorkerCrashError",
     "__version__",
     "read_parquet",
     "validate_frame",

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["DataValidationError", "FlowSchemaError"]
+__all__ = ["DataValidationError", "FlowSchemaError", "WorkerCrashError"]
 
 
 class FlowSchemaError(Exception):
@@ -21,3 +21,7 @@ class DataValidationError(FlowSchemaError, ValueError):
         super().__init__(message)
         self.errors = errors
         self.summary = summary
+
+
+class WorkerCrashError(FlowSchemaError):
+    """Workers kept dying (or a cluster lost them) while validating some rows; none are returned."""

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
+import textwrap
 
 import pandas as pd
 import pytest
@@ -80,9 +83,19 @@ def test_duplicate_column_names_are_refused():
         frame.flowschema.validate(Address)
 
 
-def test_executors_not_built_yet_fail_clearly():  # the Ray executor is the next milestone
-    with pytest.raises(NotImplementedError, match="executor 'ray' is not available"):
-        FRAME.flowschema.validate(Address, "ray")
+def test_ray_executor_without_ray_says_how_to_install_it():
+    code = textwrap.dedent('''
+        import sys
+        sys.modules["ray"] = None  # as if Ray were not installed
+        import pandas as pd, flowschema
+        from tests.models import Address
+        try:
+            pd.DataFrame({"city": ["a"], "zip": ["12345"]}).flowschema.validate(Address, "ray")
+        except ImportError as exc:
+            print(exc)
+    ''')
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert 'pip install "flowschema[ray]"' in result.stdout
 
 
 def test_report_on_a_frame_that_was_not_validated():

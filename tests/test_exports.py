@@ -20,6 +20,7 @@ def test_public_names():
             "DataValidationError",
             "FlowSchemaError",
             "SyncFifoExecutor",
+            "WorkerCrashError",
             "__version__",
             "read_parquet",
             "validate_frame",

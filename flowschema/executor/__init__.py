@@ -21,9 +21,16 @@ from pydantic import BaseModel
 
 from flowschema.executor.base import BaseExecutor
 
-__all__ = ["EXECUTOR_NAMES", "MAX_SHARED_EXECUTORS", "BaseExecutor", "executor_class", "shared_executor"]
+__all__ = [
+    "EXECUTOR_NAMES",
+    "MAX_SHARED_EXECUTORS",
+    "BaseExecutor",
+    "close_shared",
+    "executor_class",
+    "shared_executor",
+]
 
-#: executor name -> (module, class). Names whose module does not exist yet are refused.
+#: executor name -> (module, class), imported on first use (so Ray is imported only for "ray")
 _EXECUTORS: dict[str, tuple[str, str]] = {
     "sync": ("flowschema.executor.sync_fifo", "SyncFifoExecutor"),
     "multiprocessing": ("flowschema.executor.multiprocessing", "MultiProcessingExecutor"),
@@ -45,15 +52,7 @@ def executor_class(name: str) -> type[BaseExecutor]:
             "or pass an executor instance"
         )
     module_name, class_name = _EXECUTORS[name]
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        raise NotImplementedError(
-            f"executor {name!r} is not available in this version of flowschema; use executor='sync'"
-        ) from None
-    return getattr(module, class_name)
+    return getattr(importlib.import_module(module_name), class_name)
 
 
 def check_options(cls: type[BaseExecutor], options: dict[str, Any]) -> None:
@@ -89,6 +88,7 @@ def shared_executor(name: str, model: type[BaseModel], options: dict[str, Any]) 
 
 
 @atexit.register
-def _close_shared() -> None:
-    while _shared:
-        _shared.popitem()[1].close()
+def close_shared(name: str | None = None) -> None:
+    """Close the executors kept for reuse (only those called ``name``, when given)."""
+    for key in [key for key in _shared if name is None or key[0] == name]:
+        _shared.pop(key).close()

@@ -7,6 +7,8 @@ method here, so every executor gets it for free.
 
 from __future__ import annotations
 
+import math
+import pickle
 import uuid
 from abc import ABC, abstractmethod
 from collections import deque
@@ -16,9 +18,13 @@ from typing import Any
 from pydantic import BaseModel
 
 from flowschema.records import ColumnChunk, RecordChunk, record_chunks
-from flowschema.validation import ChunkResult, ValidationOptions
+from flowschema.transport import decode_chunk, encode_result
+from flowschema.validation import ChunkResult, ValidationOptions, validate_chunk
 
-__all__ = ["BaseExecutor", "check_chunksize", "check_model"]
+__all__ = ["BaseExecutor", "auto_chunksize", "check_chunksize", "check_model", "validate_payload"]
+
+#: rows per chunk for executors that ship chunks to workers: a few tens of milliseconds of work
+AUTO_CHUNKSIZE = 5_000
 
 Chunk = ColumnChunk | RecordChunk
 
@@ -45,6 +51,25 @@ def check_chunksize(chunksize: Any) -> int | None:
     return chunksize
 
 
+def auto_chunksize(rows: int, workers: int) -> int:
+    """Rows per chunk for ``rows`` rows on ``workers`` workers: ``AUTO_CHUNKSIZE``, or fewer so
+    that every worker gets about four chunks.
+
+    >>> auto_chunksize(100, 2), auto_chunksize(10**7, 2)
+    (13, 5000)
+    """
+    return max(1, min(AUTO_CHUNKSIZE, math.ceil(rows / (4 * workers))))
+
+
+def validate_payload(model: type[BaseModel], payload: bytes, options: bytes, compression: str | None) -> bytes:
+    """What a worker does with one chunk: decode it, ``validate_chunk`` it, encode the result.
+
+    ``options`` is a cloudpickled ``ValidationOptions`` (its ``context`` may come from a notebook).
+    """
+    result = validate_chunk(model, decode_chunk(payload), pickle.loads(options))
+    return encode_result(result, compression)
+
+
 class BaseExecutor(ABC):
     """Runs ``validate_chunk`` over a stream of chunks for one schema model.
 
@@ -58,6 +83,8 @@ class BaseExecutor(ABC):
     default_chunksize: int = 2_000
     #: records per chunk in ``run()``
     run_chunksize: int = 1
+    #: chunks read from the input but not yet yielded, at most
+    max_inflight: int = 1
 
     def __init__(self, schema_model: type[BaseModel], chunksize: int | None = None) -> None:
         self.schema_model = check_model(schema_model)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-import pickle
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -23,21 +22,15 @@ from concurrent.futures.process import BrokenProcessPool
 import cloudpickle
 from pydantic import BaseModel
 
-from flowschema.errors import FlowSchemaError
-from flowschema.executor.base import BaseExecutor, Chunk
-from flowschema.transport import check_compression, decode_chunk, decode_result, encode_chunk, encode_result
-from flowschema.validation import ChunkResult, ValidationOptions, validate_chunk
+from flowschema.errors import WorkerCrashError
+from flowschema.executor.base import BaseExecutor, Chunk, auto_chunksize, validate_payload
+from flowschema.transport import check_compression, decode_result, encode_chunk
+from flowschema.validation import ChunkResult, ValidationOptions
 
 __all__ = ["MultiProcessingExecutor", "MultiprocessingExecutor", "WorkerCrashError", "available_cpus"]
 
-#: rows per chunk when none is given: a few tens of milliseconds of validation
-AUTO_CHUNKSIZE = 5_000
 #: how often a chunk whose worker died is tried again, on a fresh pool, before the call fails
 MAX_RETRIES = 2
-
-
-class WorkerCrashError(FlowSchemaError):
-    """A worker process died (again and again) while validating some rows."""
 
 
 def available_cpus() -> int:
@@ -69,9 +62,8 @@ def _start_worker(pickled_model: bytes) -> None:
     _worker_model = cloudpickle.loads(pickled_model)
 
 
-def _validate_payload(payload: bytes, pickled_options: bytes, compression: str | None) -> bytes:
-    result = validate_chunk(_worker_model, decode_chunk(payload), pickle.loads(pickled_options))
-    return encode_result(result, compression)
+def _validate_payload(payload: bytes, options: bytes, compression: str | None) -> bytes:
+    return validate_payload(_worker_model, payload, options, compression)
 
 
 # -- the parent side ----------------------------------------------------------------------------
@@ -93,8 +85,8 @@ class MultiProcessingExecutor(BaseExecutor):
     ['validated', 'failed']
 
     - ``max_workers``: worker processes; None uses ``available_cpus()``.
-    - ``chunksize``: rows per chunk; None picks one (``AUTO_CHUNKSIZE``, smaller for small frames
-      so every worker gets work).
+    - ``chunksize``: rows per chunk; None picks one (``auto_chunksize``: 5,000 rows, fewer for
+      small frames so every worker gets work).
     - ``compression``: ``"lz4"`` or None, for chunks and results alike.
     """
 
@@ -124,9 +116,7 @@ class MultiProcessingExecutor(BaseExecutor):
         return 4 * self.max_workers
 
     def chunksize_for(self, rows: int) -> int:
-        if self.chunksize:
-            return self.chunksize
-        return max(1, min(AUTO_CHUNKSIZE, math.ceil(rows / (4 * self.max_workers))))
+        return self.chunksize or auto_chunksize(rows, self.max_workers)
 
     def worker_pids(self) -> list[int]:
         """The process ids of the live worker processes (none before the first call)."""

@@ -1,0 +1,230 @@
+"""``RayExecutor``: validate chunks as Ray tasks, on a local Ray or an existing Ray cluster.
+
+Ray is optional (``pip install "flowschema[ray]"``; ``"flowschema[ray]"`` brings Ray Client
+too, for ``ray://`` addresses). Importing this module never needs Ray; building an executor
+does.
+
+Chunks travel as msgpack (+ LZ4) bytes, exactly as to the multiprocessing workers. The model
+is put in Ray's object store once per executor and cached by each Ray worker process. At most
+``max_inflight`` tasks are in flight, refilled as tasks finish, and results are yielded in
+input order. Crashed workers and lost nodes are retried by Ray (``MAX_RETRIES``); after that the
+call fails with ``WorkerCrashError`` naming the rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+import socket
+import sys
+from collections import deque
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import cloudpickle
+from pydantic import BaseModel
+
+from flowschema.errors import FlowSchemaError, WorkerCrashError
+from flowschema.executor.base import BaseExecutor, Chunk, auto_chunksize, validate_payload
+from flowschema.transport import check_compression, decode_result, encode_chunk
+from flowschema.validation import ChunkResult, ValidationOptions
+
+__all__ = ["MAX_RETRIES", "RayExecutor", "probe_address"]
+
+#: how often Ray retries a task whose worker process or node died
+MAX_RETRIES = 3
+#: seconds to wait for an address to answer before giving up (Ray itself may wait minutes)
+PROBE_TIMEOUT = 10.0
+#: how long one ``ray.wait`` blocks, so Ctrl-C is noticed promptly
+_WAIT_SECONDS = 0.2
+
+
+def _import_ray():
+    try:
+        import ray
+    except ModuleNotFoundError as exc:
+        if exc.name != "ray":
+            raise
+        raise ImportError(
+            'RayExecutor needs Ray: pip install "flowschema[ray]" (Ray Client for ray:// addresses included)'
+        ) from None
+    return ray
+
+
+def probe_address(address: str, timeout: float = PROBE_TIMEOUT) -> None:
+    """Raise ``ConnectionError`` naming ``address`` unless something accepts TCP connections there.
+
+    ``address`` is ``"host:port"`` or ``"ray://host:port"``.
+    """
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"Ray address must be None, 'auto', 'host:port' or 'ray://host:port', got {address!r}")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise ConnectionError(
+            f"nothing answers at Ray address {address!r} ({exc}). Is the cluster running "
+            "(`ray start --head` prints its address), and is the port reachable from here?"
+        ) from None
+
+
+def _token_hint() -> str:
+    if os.environ.get("RAY_AUTH_MODE", "").lower() == "token":
+        return (" RAY_AUTH_MODE=token is set: check that the token (RAY_AUTH_TOKEN, or the file "
+                "~/.ray/auth_token) is the cluster's.")
+    return (" If the cluster uses token authentication (the default of `ray start` in recent Ray), "
+            "set RAY_AUTH_MODE=token in this environment; the token is read from RAY_AUTH_TOKEN or "
+            "from ~/.ray/auth_token, where `ray start --head` wrote it on the head machine.")
+
+
+# -- the worker side ----------------------------------------------------------------------------
+
+_worker_models: dict[str, type[BaseModel]] = {}
+
+
+def _validate_in_ray_worker(model_bytes: bytes, payload: bytes, options: bytes, compression: str | None) -> bytes:
+    key = hashlib.sha256(model_bytes).hexdigest()
+    model = _worker_models.get(key)
+    if model is None:
+        model = _worker_models[key] = cloudpickle.loads(model_bytes)
+    return validate_payload(model, payload, options, compression)
+
+
+def _importable(module_name: str) -> bool:
+    try:
+        importlib.import_module(module_name)
+    except ImportError:
+        return False
+    return True
+
+
+# -- the driver side ----------------------------------------------------------------------------
+
+
+class RayExecutor(BaseExecutor):
+    """Validate as Ray tasks, on a local Ray or an existing cluster.
+
+    - ``address=None``: the Ray already initialised in this process, else a new local Ray for
+      this process (``close()`` shuts that one down). ``"auto"``: the cluster running on this
+      machine. ``"host:port"``: that cluster. ``"ray://host:port"``: through Ray Client.
+      A Ray already initialised in this process is used whatever the address.
+    - ``compression``: ``"lz4"`` or None, for chunks and results alike.
+    - ``max_inflight``: tasks in flight at most (chunks beyond it are not read yet).
+    - ``chunksize``: rows per task; None picks one from the cluster's CPUs.
+    """
+
+    name = "ray"
+    run_chunksize = 100
+
+    def __init__(
+        self,
+        schema_model: type[BaseModel],
+        address: str | None = None,
+        compression: str | None = None,
+        max_inflight: int = 20,
+        chunksize: int | None = None,
+    ) -> None:
+        super().__init__(schema_model, chunksize)
+        self.compression = check_compression(compression)
+        if isinstance(max_inflight, bool) or not isinstance(max_inflight, int) or max_inflight < 1:
+            raise ValueError(f"max_inflight must be a positive int, got {max_inflight!r}")
+        if address is not None and not isinstance(address, str):
+            raise TypeError(f"address must be None, 'auto', 'host:port' or 'ray://host:port', got {address!r}")
+        self.address = address
+        self.max_inflight = max_inflight
+        self._ray = ray = _import_ray()
+        self._owns_ray = False
+        self._connect()
+        self._model_ref = ray.put(self._pickled_model())
+        self._task = ray.remote(num_cpus=1, max_retries=MAX_RETRIES, retry_exceptions=False)(_validate_in_ray_worker)
+
+    def _connect(self) -> None:
+        ray = self._ray
+        if ray.is_initialized():
+            return
+        address = self.address
+        if address is None:
+            ray.init(address="local", include_dashboard=False, log_to_driver=False)
+            self._owns_ray = True
+            return
+        if address != "auto":
+            probe_address(address)
+        try:
+            ray.init(address=address, log_to_driver=False)
+        except ConnectionError as exc:
+            where = "running on this machine" if address == "auto" else f"at {address!r}"
+            hint = "" if address == "auto" else _token_hint()
+            raise ConnectionError(f"could not connect to the Ray cluster {where}: {exc}.{hint}") from None
+        self._owns_ray = True
+
+    def _pickled_model(self) -> bytes:
+        """The model, by value when the cluster's workers cannot import its module."""
+        module_name = self.schema_model.__module__
+        remote_import = self._ray.remote(num_cpus=0)(_importable)
+        if module_name == "__main__" or self._ray.get(remote_import.remote(module_name)):
+            return cloudpickle.dumps(self.schema_model)
+        module = sys.modules[module_name]
+        cloudpickle.register_pickle_by_value(module)
+        try:
+            return cloudpickle.dumps(self.schema_model)
+        finally:
+            cloudpickle.unregister_pickle_by_value(module)
+
+    def cluster_cpus(self) -> int:
+        """The CPUs of the cluster Ray sees now."""
+        return max(1, int(self._ray.cluster_resources().get("CPU", 1)))
+
+    def chunksize_for(self, rows: int) -> int:
+        return self.chunksize or auto_chunksize(rows, self.cluster_cpus())
+
+    def map_chunks(self, chunks: Iterable[Chunk], options: ValidationOptions) -> Iterator[ChunkResult]:
+        ray = self._ray
+        pickled_options = cloudpickle.dumps(options)
+        in_flight: deque[tuple[Chunk, Any]] = deque()
+        source = iter(chunks)
+        try:
+            while True:
+                while len(in_flight) < self.max_inflight:
+                    chunk = next(source, None)
+                    if chunk is None:
+                        break
+                    payload = encode_chunk(chunk, self.compression)
+                    ref = self._task.remote(self._model_ref, payload, pickled_options, self.compression)
+                    in_flight.append((chunk, ref))
+                if not in_flight:
+                    return
+                chunk, ref = in_flight[0]
+                ready, _ = ray.wait([ref], timeout=_WAIT_SECONDS)
+                if not ready:
+                    continue
+                try:
+                    payload = ray.get(ref)
+                except ray.exceptions.RayError as exc:
+                    raise self._task_failure(chunk, exc) from exc
+                in_flight.popleft()
+                yield decode_result(payload)
+        except BaseException:  # Ctrl-C, an early stop or a failure: cancel what is still running
+            for _, ref in in_flight:
+                ray.cancel(ref, force=True)
+            raise
+
+    def _task_failure(self, chunk: Chunk, exc: Exception) -> FlowSchemaError:
+        rows = f"rows {chunk.start}..{chunk.start + chunk.size - 1} (0-based positions)"
+        if isinstance(exc, self._ray.exceptions.RayTaskError):
+            return FlowSchemaError(f"validating {rows} failed inside a Ray worker: {exc}")
+        return WorkerCrashError(
+            f"Ray could not validate {rows} against {self.schema_model.__name__} after {MAX_RETRIES} retries "
+            f"({type(exc).__name__}: {exc}); no partial result is returned"
+        )
+
+    def close(self) -> None:
+        """Shut down the Ray this executor started; a Ray it found running is left alone."""
+        if self._owns_ray and self._ray.is_initialized():
+            self._ray.shutdown()
+        self._owns_ray = False
+
+    def __repr__(self) -> str:
+        return (f"RayExecutor({self.schema_model.__name__}, address={self.address!r}, "
+                f"compression={self.compression!r}, max_inflight={self.max_inflight})")
