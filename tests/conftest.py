@@ -9,8 +9,17 @@ import pytest
 
 import flowschema  # noqa: F401  (registers df.flowschema)
 from flowschema.executor import close_shared
+from tests.processes import wait_until_no_ray_processes
 
 EXECUTORS = ["sync", "multiprocessing", "ray"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_ray_left_behind():
+    """After the whole suite, no Ray process may still be running."""
+    yield
+    close_shared()
+    wait_until_no_ray_processes("Ray processes outlived the test suite")
 
 
 @pytest.fixture(scope="module")

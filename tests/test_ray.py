@@ -1,0 +1,214 @@
+"""RayExecutor against a real two-node Ray cluster started here with `ray start` on loopback
+ports: address="auto", an explicit "127.0.0.1:PORT", Ray Client ("ray://"), faults, Ctrl-C,
+unreachable addresses and a missing token. The equality cases shared by every executor run on a
+local Ray in the other modules (see conftest.py)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import flowschema
+from flowschema import WorkerCrashError
+from flowschema.executor.ray import RayExecutor
+from tests.faulty import Faulty
+from tests.models import Person
+from tests.processes import ray_processes, wait_until_no_ray_processes
+from tests.test_multiprocessing import FRAME, assert_same_result, wait_for
+
+RAY = str(Path(sys.executable).with_name("ray"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A head node and a second node, one CPU each, on loopback ports; stopped afterwards."""
+    wait_until_no_ray_processes("a Ray from an earlier test module is still running")
+    port, client_port = free_port(), free_port()
+    env = {**os.environ, "RAY_AUTH_MODE": "token"}  # the second node must present the head's token
+    head = [RAY, "start", "--head", f"--port={port}", f"--ray-client-server-port={client_port}", "--num-cpus=1",
+            "--include-dashboard=false", "--disable-usage-stats"]
+    subprocess.run(head, check=True, capture_output=True, env=env, timeout=120)
+    try:
+        subprocess.run([RAY, "start", f"--address=127.0.0.1:{port}", "--num-cpus=1", "--disable-usage-stats"],
+                       check=True, capture_output=True, env=env, timeout=120)
+        yield {"address": f"127.0.0.1:{port}", "client": f"ray://127.0.0.1:{client_port}"}
+    finally:
+        subprocess.run([RAY, "stop", "--force"], capture_output=True, timeout=120)
+    wait_until_no_ray_processes("Ray processes outlived `ray stop`")
+
+
+def check_people(executor: RayExecutor, people: pd.DataFrame) -> None:
+    checked = people.flowschema.validate(Person, executor)
+    expected = people.flowschema.validate(Person, "sync")
+    assert_same_result(checked, expected)
+    assert checked.attrs["flowschema"]["executor"] == "ray"
+
+
+def test_auto_finds_the_two_node_cluster(cluster, people):
+    import ray
+
+    with RayExecutor(Person, address="auto", compression="lz4") as executor:
+        assert len([node for node in ray.nodes() if node["Alive"]]) == 2
+        assert executor.cluster_cpus() == 2
+        check_people(executor, people)
+    assert not ray.is_initialized()  # disconnected; the cluster itself keeps running
+    assert ray_processes()
+
+
+def test_explicit_address_with_a_token(cluster, people, monkeypatch):
+    monkeypatch.setenv("RAY_AUTH_MODE", "token")
+    with RayExecutor(Person, address=cluster["address"]) as executor:
+        check_people(executor, people)
+
+
+def test_ray_client(cluster, people, monkeypatch):
+    monkeypatch.setenv("RAY_AUTH_MODE", "token")
+    with RayExecutor(Person, address=cluster["client"], compression="lz4") as executor:
+        check_people(executor, people)
+        entries = list(executor.run(people.to_dict("records")))
+        assert [entry["status"] for entry in entries] == ["validated"] + ["failed"] * 4
+
+
+def test_the_whole_flights_table_on_the_cluster(cluster):
+    from flowschema.datasets import Flight, load_flights
+
+    flights = load_flights().iloc[:60_000]
+    with RayExecutor(Flight, address="auto", compression="lz4", max_inflight=4) as executor:
+        assert_same_result(flights.flowschema.validate(Flight, executor), flights.flowschema.validate(Flight, "sync"))
+
+
+def test_a_killed_worker_is_retried_and_no_row_is_lost(cluster, tmp_path):
+    context = {"started": str(tmp_path / "started"), "delay": 0.005}
+    frame = FRAME[FRAME["n"] != -1]
+    killed = []
+
+    def kill_a_worker():
+        wait_for(context["started"])
+        for pid in ray_processes():
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            if command.startswith(b"ray::_validate_in_ray_worker"):
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                return
+
+    with RayExecutor(Faulty, address="auto", chunksize=40) as executor:
+        killer = threading.Thread(target=kill_a_worker)
+        killer.start()
+        checked = frame.flowschema.validate(Faulty, executor, context=context)
+        killer.join()
+    assert killed, "no busy Ray worker was found to kill"
+    assert_same_result(checked, frame.flowschema.validate(Faulty, "sync"))
+
+
+def test_retries_exhausted_fail_naming_the_rows(cluster):
+    with RayExecutor(Faulty, address="auto", chunksize=50) as executor:
+        with pytest.raises(WorkerCrashError, match=r"rows 200\.\.249 .* after 3 retries"):
+            FRAME.flowschema.validate(Faulty, executor, context={"always_exit": True})
+        assert_same_result(FRAME.iloc[:200].flowschema.validate(Faulty, executor), FRAME.iloc[:200].flowschema.validate(
+            Faulty, "sync"))
+
+
+def test_ctrl_c_cancels_the_tasks_and_the_executor_stays_usable(cluster, tmp_path):
+    context = {"started": str(tmp_path / "started"), "delay": 0.02}
+    frame = FRAME[FRAME["n"] != -1]
+    with RayExecutor(Faulty, address="auto", chunksize=10) as executor:
+        main = threading.main_thread().ident
+
+        def interrupt_when_started():
+            wait_for(context["started"])
+            signal.pthread_kill(main, signal.SIGINT)
+
+        interrupter = threading.Thread(target=interrupt_when_started)
+        interrupter.start()
+        with pytest.raises(KeyboardInterrupt):  # raised only if the interrupt came mid-run
+            frame.flowschema.validate(Faulty, executor, context=context)
+        interrupter.join()
+        small = frame.iloc[:30]
+        assert_same_result(small.flowschema.validate(Faulty, executor), small.flowschema.validate(Faulty, "sync"))
+
+
+def test_a_model_in_a_module_only_the_driver_has(cluster, tmp_path, monkeypatch):
+    (tmp_path / "driver_only_models.py").write_text(textwrap.dedent('''
+        from pydantic import BaseModel, Field
+
+        class Parcel(BaseModel):
+            weight_kg: float = Field(gt=0, le=30)
+    '''))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from driver_only_models import Parcel
+
+    frame = pd.DataFrame({"weight_kg": [1.0, 31.0, None]})
+    with RayExecutor(Parcel, address="auto") as executor:
+        checked = frame.flowschema.validate(Parcel, executor)
+    assert checked[flowschema.VALID_COLUMN].tolist() == [True, False, False]
+
+
+def test_a_model_defined_in_main_runs_on_the_cluster(cluster, tmp_path):
+    script = tmp_path / "notebook_like.py"
+    script.write_text(textwrap.dedent('''
+        import pandas as pd
+        from pydantic import BaseModel
+        import flowschema
+
+        class Reading(BaseModel):  # lives only in __main__, like a notebook cell's class
+            value: int
+
+        frame = pd.DataFrame({"value": [1, "x"]}, dtype=object)
+        checked = frame.flowschema.validate(Reading, "ray", address="auto")
+        print(checked["_fs_valid"].tolist())
+    '''))
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=180, check=True)
+    assert result.stdout.strip() == "[True, False]"
+
+
+def test_an_unreachable_address_fails_fast_naming_it():
+    started = time.monotonic()
+    with pytest.raises(ConnectionError, match=r"nothing answers at Ray address '127\.0\.0\.1:1'"):
+        RayExecutor(Person, address="127.0.0.1:1")
+    with pytest.raises(ConnectionError, match=r"'ray://127\.0\.0\.1:1'"):
+        RayExecutor(Person, address="ray://127.0.0.1:1")
+    assert time.monotonic() - started < 30
+
+
+def test_bad_addresses_and_options():
+    with pytest.raises(ValueError, match="Ray address must be"):
+        RayExecutor(Person, address="nowhere")
+    with pytest.raises(TypeError, match="address must be"):
+        RayExecutor(Person, address=6379)
+    with pytest.raises(ValueError, match="max_inflight must be a positive int"):
+        RayExecutor(Person, max_inflight=0)
+    with pytest.raises(ValueError, match="compression must be one of"):
+        RayExecutor(Person, compression="zstd")
+
+
+def test_a_missing_token_gets_a_message_that_says_what_to_set(cluster):
+    code = textwrap.dedent(f'''
+        from flowschema.executor.ray import RayExecutor
+        from tests.models import Person
+from tests.processes import ray_processes, wait_until_no_ray_processes
+        try:
+            RayExecutor(Person, address="{cluster["address"]}")
+        except ConnectionError as exc:
+            print(exc)
+    ''')
+    env = {key: value for key, value in os.environ.items() if not key.startswith("RAY_")}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env,
+                            check=True)
+    assert f"could not connect to the Ray cluster at '{cluster['address']}'" in result.stdout
+    assert "set RAY_AUTH_MODE=token" in result.stdout and "~/.ray/auth_token" in result.stdout
