@@ -25,6 +25,7 @@ test: install-test
 bench: install-test
 	$(PY) -m benchmarks.bench_sync
 	$(PY) -m benchmarks.bench_multiprocessing
+	$(PY) -m benchmarks.bench_ray
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

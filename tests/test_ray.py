@@ -53,6 +53,12 @@ def cluster():
     wait_until_no_ray_processes("Ray processes outlived `ray stop`")
 
 
+def test_auto_without_a_cluster_says_so():  # runs before the cluster fixture starts one
+    wait_until_no_ray_processes("a Ray from an earlier test module is still running")
+    with pytest.raises(ConnectionError, match="could not connect to the Ray cluster running on this machine"):
+        RayExecutor(Person, address="auto")
+
+
 def check_people(executor: RayExecutor, people: pd.DataFrame) -> None:
     checked = people.flowschema.validate(Person, executor)
     expected = people.flowschema.validate(Person, "sync")
@@ -201,7 +207,6 @@ def test_a_missing_token_gets_a_message_that_says_what_to_set(cluster):
     code = textwrap.dedent(f'''
         from flowschema.executor.ray import RayExecutor
         from tests.models import Person
-from tests.processes import ray_processes, wait_until_no_ray_processes
         try:
             RayExecutor(Person, address="{cluster["address"]}")
         except ConnectionError as exc:

@@ -51,14 +51,14 @@ def check_chunksize(chunksize: Any) -> int | None:
     return chunksize
 
 
-def auto_chunksize(rows: int, workers: int) -> int:
-    """Rows per chunk for ``rows`` rows on ``workers`` workers: ``AUTO_CHUNKSIZE``, or fewer so
-    that every worker gets about four chunks.
+def auto_chunksize(rows: int, workers: int, largest: int = AUTO_CHUNKSIZE) -> int:
+    """Rows per chunk for ``rows`` rows on ``workers`` workers: ``largest``, or fewer so that
+    every worker gets about four chunks.
 
     >>> auto_chunksize(100, 2), auto_chunksize(10**7, 2)
     (13, 5000)
     """
-    return max(1, min(AUTO_CHUNKSIZE, math.ceil(rows / (4 * workers))))
+    return max(1, min(largest, math.ceil(rows / (4 * workers))))
 
 
 def validate_payload(model: type[BaseModel], payload: bytes, options: bytes, compression: str | None) -> bytes:

@@ -34,6 +34,9 @@ __all__ = ["MAX_RETRIES", "RayExecutor", "probe_address"]
 
 #: how often Ray retries a task whose worker process or node died
 MAX_RETRIES = 3
+#: rows per task at most when no chunksize is given: Ray's overhead is about 1 ms per task, and
+#: chunks this large measured 10-15% faster than 5,000-row ones on a local Ray
+RAY_AUTO_CHUNKSIZE = 10_000
 #: seconds to wait for an address to answer before giving up (Ray itself may wait minutes)
 PROBE_TIMEOUT = 10.0
 #: how long one ``ray.wait`` blocks, so Ctrl-C is noticed promptly
@@ -112,7 +115,8 @@ class RayExecutor(BaseExecutor):
       A Ray already initialised in this process is used whatever the address.
     - ``compression``: ``"lz4"`` or None, for chunks and results alike.
     - ``max_inflight``: tasks in flight at most (chunks beyond it are not read yet).
-    - ``chunksize``: rows per task; None picks one from the cluster's CPUs.
+    - ``chunksize``: rows per task; None picks up to ``RAY_AUTO_CHUNKSIZE``, fewer for small
+      frames so that every CPU of the cluster gets work.
     """
 
     name = "ray"
@@ -177,7 +181,7 @@ class RayExecutor(BaseExecutor):
         return max(1, int(self._ray.cluster_resources().get("CPU", 1)))
 
     def chunksize_for(self, rows: int) -> int:
-        return self.chunksize or auto_chunksize(rows, self.cluster_cpus())
+        return self.chunksize or auto_chunksize(rows, self.cluster_cpus(), RAY_AUTO_CHUNKSIZE)
 
     def map_chunks(self, chunks: Iterable[Chunk], options: ValidationOptions) -> Iterator[ChunkResult]:
         ray = self._ray
