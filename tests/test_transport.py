@@ -114,7 +114,7 @@ def test_every_dtype_round_trips_to_the_same_rows(compression, chunksize):
 
 
 def test_numeric_and_arrow_columns_travel_as_buffers_not_values():
-    frame = pd.DataFrame({"i": [1, 2], "f": [0.5, None], "s": ["a", None], "m": pd.array([1, None], dtype="Int64"),
+    frame = pd.DataFrame({"i": [1, 2], "f": [0.5, None], "s": pd.array(["a", None], dtype="string[pyarrow]"), "m": pd.array([1, None], dtype="Int64"),
                           "o": pd.Series([{"a": 1}, None], dtype=object)})
     message = unpackb(transport._unframe(encode_chunk(next(frame_chunks(frame, 10)))), allow_pickle=True)
     assert [column[0] for column in message["columns"]] == ["np", "np", "arrow", "arrow", "py"]
