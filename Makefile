@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: demo test bench install-demo install-test clean
+.PHONY: demo test bench install-demo install-test chromium clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -19,13 +19,20 @@ install-test: $(PY)
 demo: install-demo
 	$(PY) -m flowschema demo
 
-test: install-test
+# The browser tests drive Debian's chromium (playwright cannot download browsers here).
+chromium:
+	@test -x /usr/bin/chromium || { test "$$(id -u)" = 0 && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  { echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; }
+
+test: install-test chromium
 	$(PY) -m pytest
 
 bench: install-test
 	$(PY) -m benchmarks.bench_sync
 	$(PY) -m benchmarks.bench_multiprocessing
 	$(PY) -m benchmarks.bench_ray
+	$(PY) -m benchmarks.bench_dashboard
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

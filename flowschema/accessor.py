@@ -32,6 +32,7 @@ class FlowSchemaAccessor:
         strict: bool | None = None,
         context: Any = None,
         progress: bool | str = "auto",
+        dashboard: bool = False,
         **executor_options: Any,
     ) -> pd.DataFrame:
         """Validate every row against ``model``; return a new, annotated frame.
@@ -49,6 +50,8 @@ class FlowSchemaAccessor:
         - ``coerce``: put the validated values (``"42"`` -> ``42``) in valid rows' model columns.
         - ``strict``, ``context``: passed to ``model_validate``.
         - ``progress``: ``"auto"`` (a bar from 100,000 rows), True or False.
+        - ``dashboard``: show the dashboard widget at once, its counters and bars updating as
+          chunks finish (in a notebook).
 
         >>> import flowschema, pandas as pd
         >>> from pydantic import BaseModel
@@ -66,6 +69,7 @@ class FlowSchemaAccessor:
             strict=strict,
             context=context,
             progress=progress,
+            dashboard=dashboard,
             **executor_options,
         )
 
@@ -81,9 +85,23 @@ class FlowSchemaAccessor:
         """The rows that passed, original columns only."""
         return report.valid_rows(self._frame)
 
-    def invalid_rows(self) -> pd.DataFrame:
-        """The rows that failed, original columns only."""
-        return report.invalid_rows(self._frame)
+    def invalid_rows(self, field: str | None = None, error_type: str | None = None) -> pd.DataFrame:
+        """The rows that failed, original columns only; only those with an error in ``field``
+        and/or of ``error_type`` when given."""
+        return report.invalid_rows(self._frame, field, error_type)
+
+    def dashboard(self):
+        """An ipywidgets dashboard of this validation result: errors per field, failing rows."""
+        from flowschema.dashboard.widget import Dashboard
+
+        return Dashboard(self._frame)
+
+    def to_html(self, path: str | os.PathLike, pages: int = 3) -> None:
+        """Write the dashboard as one self-contained HTML file (no scripts, works offline)."""
+        from flowschema.dashboard.data import DashboardData
+        from flowschema.dashboard.html import write_html
+
+        write_html(DashboardData(self._frame), path, pages)
 
     def assert_valid(self, max_errors: int = 10) -> pd.DataFrame:
         """Return the frame if every row passed, else raise ``flowschema.DataValidationError``."""

@@ -41,6 +41,7 @@ def validate_frame(
     strict: bool | None = None,
     context: Any = None,
     progress: bool | str = "auto",
+    dashboard: bool = False,
     **executor_options: Any,
 ) -> pd.DataFrame:
     """Validate every row of ``frame`` against ``model``; return the annotated frame.
@@ -52,8 +53,9 @@ def validate_frame(
     model = check_model(model)
     chunksize = check_chunksize(chunksize)
     check_progress(progress)
-    if not isinstance(coerce, bool):
-        raise TypeError(f"coerce must be True or False, got {coerce!r}")
+    for name, flag in (("coerce", coerce), ("dashboard", dashboard)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be True or False, got {flag!r}")
     data = original_columns(frame)
     _check_unique_columns(data)
     runner, shared = _resolve_executor(executor, model, chunksize, executor_options)
@@ -66,6 +68,7 @@ def validate_frame(
     values: list[dict | None] = [None] * rows if coerce else []
     started = time.perf_counter()
     bar = progress_bar(rows, progress, f"validating {model.__name__}")
+    live = _show_live_dashboard(rows, model, runner) if dashboard else None
     done = 0
     try:
         for result in runner.map_chunks(frame_chunks(data, runner.chunksize_for(rows)), options):
@@ -81,6 +84,8 @@ def validate_frame(
                 values[result.start : result.start + result.size] = result.values
             done += result.size
             bar.update(result.size)
+            if live is not None:
+                live.chunk_done(result)
     finally:
         bar.close()
         if not shared:
@@ -101,7 +106,20 @@ def validate_frame(
         "invalid_rows": int(rows - valid.sum()),
         "elapsed_seconds": elapsed,
     }
+    if live is not None:
+        live.load(annotated)
     return annotated
+
+
+def _show_live_dashboard(rows: int, model: type[BaseModel], runner: BaseExecutor):
+    """Display an empty dashboard now; the caller feeds it chunks as they finish."""
+    from IPython.display import display
+
+    from flowschema.dashboard.widget import Dashboard
+
+    live = Dashboard(total_rows=rows, metadata={"model": model.__name__, "executor": runner.name})
+    display(live)
+    return live
 
 
 def original_columns(frame: pd.DataFrame) -> pd.DataFrame:

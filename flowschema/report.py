@@ -88,9 +88,21 @@ def valid_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return original_columns(frame[valid_mask(frame)])
 
 
-def invalid_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    """The rows that failed, with the original columns only."""
-    return original_columns(frame[~valid_mask(frame)])
+def invalid_rows(frame: pd.DataFrame, field: str | None = None, error_type: str | None = None) -> pd.DataFrame:
+    """The rows that failed, with the original columns only.
+
+    ``field`` (as in ``errors()``, e.g. ``"address.zip"``) and ``error_type`` (pydantic's
+    ``type``) keep only the rows with such an error.
+    """
+    failed = ~valid_mask(frame)
+    if field is not None or error_type is not None:
+        cells = frame[ERRORS_COLUMN].to_numpy(dtype=object)
+        for position in np.flatnonzero(failed).tolist():
+            failed[position] = any(
+                (field is None or field_name(error["loc"]) == field) and (error_type is None or error["type"] == error_type)
+                for error in cells[position]
+            )
+    return original_columns(frame[failed])
 
 
 def assert_valid(frame: pd.DataFrame, max_errors: int = 10) -> pd.DataFrame:
