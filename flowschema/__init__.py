@@ -13,13 +13,14 @@ Importing this package registers the ``df.flowschema`` accessor.
 """
 
 from flowschema import accessor as _accessor  # noqa: F401  (registers df.flowschema)
-from flowschema.annotate import ERRORS_COLUMN, VALID_COLUMN, validate_frame
+from flowschema.annotate import ERRORS_COLUMN, VALID_COLUMN, validate_frame, validate_iter
 from flowschema.errors import DataValidationError, FlowSchemaError, WorkerCrashError
 from flowschema.executor import EXECUTOR_NAMES
 from flowschema.executor.base import BaseExecutor
 from flowschema.executor.sync_fifo import SyncFifoExecutor
 from flowschema.io import read_parquet
 from flowschema.progress import PROGRESS_THRESHOLD
+from flowschema.streaming import FileReport, RunError, validate_file
 
 __version__ = "0.1.0"
 
@@ -30,10 +31,14 @@ __all__ = [
     "VALID_COLUMN",
     "BaseExecutor",
     "DataValidationError",
+    "FileReport",
     "FlowSchemaError",
+    "RunError",
     "SyncFifoExecutor",
     "WorkerCrashError",
     "__version__",
     "read_parquet",
     "validate_frame",
+    "validate_file",
+    "validate_iter",
 ]

@@ -99,9 +99,9 @@ class FlowSchemaAccessor:
     def to_html(self, path: str | os.PathLike, pages: int = 3) -> None:
         """Write the dashboard as one self-contained HTML file (no scripts, works offline)."""
         from flowschema.dashboard.data import DashboardData
-        from flowschema.dashboard.html import write_html
+        from flowschema.dashboard.html import page_html, write_document
 
-        write_html(DashboardData(self._frame), path, pages)
+        write_document(page_html(DashboardData(self._frame), pages), path)
 
     def assert_valid(self, max_errors: int = 10) -> pd.DataFrame:
         """Return the frame if every row passed, else raise ``flowschema.DataValidationError``."""

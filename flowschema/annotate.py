@@ -7,7 +7,8 @@ outcomes, reassembled in input order -> the input frame plus ``_fs_valid`` and `
 from __future__ import annotations
 
 import time
-from collections.abc import Hashable
+from collections import deque
+from collections.abc import Hashable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -18,10 +19,10 @@ from flowschema.errors import FlowSchemaError
 from flowschema.executor import BaseExecutor, shared_executor
 from flowschema.executor.base import check_chunksize, check_model
 from flowschema.progress import check_progress, progress_bar
-from flowschema.records import frame_chunks
-from flowschema.validation import ValidationOptions
+from flowschema.records import ColumnChunk, frame_chunks
+from flowschema.validation import ChunkResult, ValidationOptions
 
-__all__ = ["ANNOTATION_PREFIX", "ERRORS_COLUMN", "VALID_COLUMN", "validate_frame"]
+__all__ = ["ANNOTATION_PREFIX", "ERRORS_COLUMN", "VALID_COLUMN", "validate_frame", "validate_iter"]
 
 #: bool column: True where the row passed ``model_validate``
 VALID_COLUMN = "_fs_valid"
@@ -50,65 +51,164 @@ def validate_frame(
     """
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
-    model = check_model(model)
-    chunksize = check_chunksize(chunksize)
-    check_progress(progress)
-    for name, flag in (("coerce", coerce), ("dashboard", dashboard)):
-        if not isinstance(flag, bool):
-            raise TypeError(f"{name} must be True or False, got {flag!r}")
-    data = original_columns(frame)
-    _check_unique_columns(data)
+    if not isinstance(dashboard, bool):
+        raise TypeError(f"dashboard must be True or False, got {dashboard!r}")
+    model, options = _check_arguments(model, chunksize, coerce, strict, context, progress)
+    data = _checked_columns(frame)
     runner, shared = _resolve_executor(executor, model, chunksize, executor_options)
-    options = ValidationOptions(strict=strict, context=context, want_values=coerce)
-
-    rows = len(data)
-    valid = np.ones(rows, dtype=bool)
-    errors = np.empty(rows, dtype=object)
-    errors.fill(())
-    values: list[dict | None] = [None] * rows if coerce else []
-    started = time.perf_counter()
-    bar = progress_bar(rows, progress, f"validating {model.__name__}")
-    live = _show_live_dashboard(rows, model, runner) if dashboard else None
-    done = 0
+    bar = progress_bar(len(data), progress, f"validating {model.__name__}")
+    live = _show_live_dashboard(len(data), model, runner) if dashboard else None
     try:
-        for result in runner.map_chunks(frame_chunks(data, runner.chunksize_for(rows)), options):
-            if result.start != done:
-                raise FlowSchemaError(
-                    f"{runner!r} returned rows {result.start}..{result.start + result.size - 1} "
-                    f"when rows from {done} were due; no partial result is returned"
-                )
-            for offset, row_errors in result.failed.items():
-                valid[result.start + offset] = False
-                errors[result.start + offset] = row_errors
-            if coerce:
-                values[result.start : result.start + result.size] = result.values
-            done += result.size
-            bar.update(result.size)
-            if live is not None:
-                live.chunk_done(result)
+        (annotated,) = _annotated_frames([data], model, runner, options, bar, live)
     finally:
         bar.close()
         if not shared:
             runner.close()
-    if done != rows:
-        raise FlowSchemaError(f"{runner!r} returned {done} of {rows} rows; no partial result is returned")
-    elapsed = time.perf_counter() - started
-
-    annotated = data.copy(deep=False)
-    if coerce:
-        _coerce_columns(annotated, model, valid, values)
-    annotated[VALID_COLUMN] = valid
-    annotated[ERRORS_COLUMN] = errors
-    annotated.attrs["flowschema"] = {
-        "model": model.__name__,
-        "executor": runner.name,
-        "rows": rows,
-        "invalid_rows": int(rows - valid.sum()),
-        "elapsed_seconds": elapsed,
-    }
     if live is not None:
         live.load(annotated)
     return annotated
+
+
+def validate_iter(
+    frames: Iterable[pd.DataFrame],
+    model: type[BaseModel],
+    executor: str | BaseExecutor = "sync",
+    *,
+    chunksize: int | None = None,
+    coerce: bool = False,
+    strict: bool | None = None,
+    context: Any = None,
+    progress: bool | str = "auto",
+    **executor_options: Any,
+) -> Iterator[pd.DataFrame]:
+    """Validate a stream of frames lazily: one annotated frame per input frame, in order.
+
+    Takes any iterable of DataFrames, such as ``pd.read_csv(path, chunksize=100_000)``; only
+    a bounded number of chunks is in flight on any executor, so memory stays bounded however
+    long the stream. Each yielded frame keeps its input's index; concatenating them equals
+    validating the concatenated input. Arguments are checked at once; the options are those of
+    ``df.flowschema.validate``.
+
+    >>> import pandas as pd
+    >>> from pydantic import BaseModel
+    >>> class Point(BaseModel):
+    ...     x: int
+    >>> frames = (pd.DataFrame({"x": [1, "a"]}, dtype=object), pd.DataFrame({"x": [2]}))
+    >>> [checked[VALID_COLUMN].tolist() for checked in validate_iter(frames, Point)]
+    [[True, False], [True]]
+    """
+    model, options = _check_arguments(model, chunksize, coerce, strict, context, progress)
+    runner, shared = _resolve_executor(executor, model, chunksize, executor_options)
+
+    def annotated() -> Iterator[pd.DataFrame]:
+        bar = progress_bar(None, progress, f"validating {model.__name__}")
+        try:
+            yield from _annotated_frames(map(_checked_columns, frames), model, runner, options, bar)
+        finally:
+            bar.close()
+            if not shared:
+                runner.close()
+
+    return annotated()
+
+
+def _check_arguments(model: Any, chunksize: Any, coerce: Any, strict: Any, context: Any,
+                     progress: Any) -> tuple[type[BaseModel], ValidationOptions]:
+    model = check_model(model)
+    check_chunksize(chunksize)
+    check_progress(progress)
+    if not isinstance(coerce, bool):
+        raise TypeError(f"coerce must be True or False, got {coerce!r}")
+    return model, ValidationOptions(strict=strict, context=context, want_values=coerce)
+
+
+def _checked_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
+    data = original_columns(frame)
+    _check_unique_columns(data)
+    return data
+
+
+class _Assembly:
+    """One frame's outcomes, filled in chunk by chunk; rows ``start ..`` of the whole stream."""
+
+    def __init__(self, data: pd.DataFrame, start: int, coerce: bool) -> None:
+        self.data, self.start, self.coerce = data, start, coerce
+        rows = len(data)
+        self.valid = np.ones(rows, dtype=bool)
+        self.errors = np.empty(rows, dtype=object)
+        self.errors.fill(())
+        self.values: list[dict | None] = [None] * rows if coerce else []
+        self.done = 0
+        self.started = time.perf_counter()
+
+    @property
+    def complete(self) -> bool:
+        return self.done == len(self.data)
+
+    def add(self, result: ChunkResult) -> None:
+        first = result.start - self.start
+        for offset, row_errors in result.failed.items():
+            self.valid[first + offset] = False
+            self.errors[first + offset] = row_errors
+        if self.coerce:
+            self.values[first : first + result.size] = result.values
+        self.done += result.size
+
+    def annotated(self, model: type[BaseModel], runner: BaseExecutor) -> pd.DataFrame:
+        annotated = self.data.copy(deep=False)
+        if self.coerce:
+            _coerce_columns(annotated, model, self.valid, self.values)
+        annotated[VALID_COLUMN] = self.valid
+        annotated[ERRORS_COLUMN] = self.errors
+        annotated.attrs["flowschema"] = {
+            "model": model.__name__,
+            "executor": runner.name,
+            "rows": len(self.valid),
+            "invalid_rows": int(len(self.valid) - self.valid.sum()),
+            "elapsed_seconds": time.perf_counter() - self.started,
+        }
+        return annotated
+
+
+def _annotated_frames(frames: Iterable[pd.DataFrame], model: type[BaseModel], runner: BaseExecutor,
+                      options: ValidationOptions, bar, live=None) -> Iterator[pd.DataFrame]:
+    """Run ``frames`` through ``runner`` as one stream of chunks; yield each frame annotated as
+    soon as all its rows are back. Chunks never span frames, and results come in order."""
+    pending: deque[_Assembly] = deque()
+
+    def chunks() -> Iterator[ColumnChunk]:
+        start = 0
+        for data in frames:
+            pending.append(_Assembly(data, start, options.want_values))
+            yield from frame_chunks(data, runner.chunksize_for(len(data)), start)
+            start += len(data)
+
+    due = 0
+    for result in runner.map_chunks(chunks(), options):
+        if result.start != due:
+            raise FlowSchemaError(
+                f"{runner!r} returned rows {result.start}..{result.start + result.size - 1} "
+                f"when rows from {due} were due; no partial result is returned"
+            )
+        due += result.size
+        while pending[0].complete:  # frames without rows
+            yield pending.popleft().annotated(model, runner)
+        pending[0].add(result)
+        bar.update(result.size)
+        if live is not None:
+            live.chunk_done(result)
+        if pending[0].complete:
+            yield pending.popleft().annotated(model, runner)
+    while pending:
+        assembly = pending.popleft()
+        if not assembly.complete:
+            raise FlowSchemaError(
+                f"{runner!r} returned {assembly.done} of {len(assembly.data)} rows of a frame; "
+                "no partial result is returned"
+            )
+        yield assembly.annotated(model, runner)
 
 
 def _show_live_dashboard(rows: int, model: type[BaseModel], runner: BaseExecutor):

@@ -19,7 +19,7 @@ from flowschema.annotate import ERRORS_COLUMN
 from flowschema.report import valid_mask
 from flowschema.transport import packb, unpackb
 
-__all__ = ["read_parquet", "to_parquet"]
+__all__ = ["encoded_errors", "read_parquet", "to_parquet"]
 
 
 def to_parquet(frame: pd.DataFrame, path: str | os.PathLike, **kwargs: Any) -> None:
@@ -27,16 +27,8 @@ def to_parquet(frame: pd.DataFrame, path: str | os.PathLike, **kwargs: Any) -> N
 
     ``kwargs`` go to ``DataFrame.to_parquet``.
     """
-    valid = valid_mask(frame)
-    cells = frame[ERRORS_COLUMN].to_numpy(dtype=object)
-    encoded = np.full(len(frame), None, dtype=object)
-    for position in np.flatnonzero(~valid).tolist():
-        try:
-            encoded[position] = packb(cells[position])
-        except TypeError as exc:
-            raise TypeError(f"cannot save the errors of row {frame.index[position]!r} to Parquet: {exc}") from None
     stored = frame.copy(deep=False)
-    stored[ERRORS_COLUMN] = pd.array(encoded, dtype=pd.ArrowDtype(pa.binary()))
+    stored[ERRORS_COLUMN] = pd.array(encoded_errors(frame), dtype=pd.ArrowDtype(pa.binary()))
     try:
         stored.to_parquet(path, **kwargs)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
@@ -44,6 +36,18 @@ def to_parquet(frame: pd.DataFrame, path: str | os.PathLike, **kwargs: Any) -> N
             f"Parquet cannot store this frame's data columns: {exc}. A column mixing types (such as "
             "str and int in one object column) must be converted first, e.g. with .astype(str)"
         ) from exc
+
+
+def encoded_errors(frame: pd.DataFrame) -> np.ndarray:
+    """The ``_fs_errors`` column as msgpack bytes per failing row (None for valid rows)."""
+    cells = frame[ERRORS_COLUMN].to_numpy(dtype=object)
+    encoded = np.full(len(frame), None, dtype=object)
+    for position in np.flatnonzero(~valid_mask(frame)).tolist():
+        try:
+            encoded[position] = packb(cells[position])
+        except TypeError as exc:
+            raise TypeError(f"cannot save the errors of row {frame.index[position]!r}: {exc}") from None
+    return encoded
 
 
 def read_parquet(path: str | os.PathLike, **kwargs: Any) -> pd.DataFrame:

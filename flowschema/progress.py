@@ -16,12 +16,13 @@ def check_progress(progress: Any) -> None:
         raise ValueError(f"progress must be 'auto', True or False, got {progress!r}")
 
 
-def progress_bar(total: int, progress: bool | str, description: str):
-    """A ``tqdm.auto`` bar over ``total`` rows, shown as ``progress`` says.
+def progress_bar(total: int | None, progress: bool | str, description: str):
+    """A ``tqdm.auto`` bar over ``total`` rows (None: a stream of unknown length), shown as
+    ``progress`` says.
 
-    ``"auto"`` shows it for at least ``PROGRESS_THRESHOLD`` rows.
+    ``"auto"`` shows it for at least ``PROGRESS_THRESHOLD`` rows, and for streams.
     """
     from tqdm.auto import tqdm
 
-    show = progress is True or (progress == "auto" and total >= PROGRESS_THRESHOLD)
+    show = progress is True or (progress == "auto" and (total is None or total >= PROGRESS_THRESHOLD))
     return tqdm(total=total, unit="rows", unit_scale=True, desc=description, disable=not show)

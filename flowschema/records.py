@@ -222,8 +222,9 @@ class RecordChunk:
         return [_normalize_mapping(record) for record in self.records]
 
 
-def frame_chunks(frame: pd.DataFrame, chunksize: int) -> Iterator[ColumnChunk]:
-    """Split ``frame`` lazily into ``ColumnChunk`` s of at most ``chunksize`` rows.
+def frame_chunks(frame: pd.DataFrame, chunksize: int, offset: int = 0) -> Iterator[ColumnChunk]:
+    """Split ``frame`` lazily into ``ColumnChunk`` s of at most ``chunksize`` rows, numbered
+    from ``offset`` (the position of the frame's first row in a longer stream).
 
     >>> [chunk.size for chunk in frame_chunks(pd.DataFrame({"a": range(5)}), 2)]
     [2, 2, 1]
@@ -232,7 +233,7 @@ def frame_chunks(frame: pd.DataFrame, chunksize: int) -> Iterator[ColumnChunk]:
     arrays = tuple(_sliceable(frame.iloc[:, position]) for position in range(frame.shape[1]))
     for start in range(0, len(frame), chunksize):
         stop = min(start + chunksize, len(frame))
-        yield ColumnChunk(start, stop - start, names, tuple(array[start:stop] for array in arrays))
+        yield ColumnChunk(offset + start, stop - start, names, tuple(array[start:stop] for array in arrays))
 
 
 def _sliceable(column: pd.Series) -> Any:

@@ -18,12 +18,16 @@ def test_public_names():
             "VALID_COLUMN",
             "BaseExecutor",
             "DataValidationError",
+            "FileReport",
             "FlowSchemaError",
             "SyncFifoExecutor",
             "WorkerCrashError",
             "__version__",
+            "RunError",
             "read_parquet",
             "validate_frame",
+            "validate_file",
+            "validate_iter",
         ]
     )
     for name in flowschema.__all__:

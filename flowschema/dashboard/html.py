@@ -18,7 +18,7 @@ from flowschema.annotate import ERRORS_COLUMN
 from flowschema.dashboard.data import PAGE_SIZE, DashboardData, FieldBar
 from flowschema.report import field_name
 
-__all__ = ["STYLE", "bar_html", "esc", "header_html", "page_html", "table_html", "types_html", "write_html"]
+__all__ = ["STYLE", "bar_html", "esc", "header_html", "page_html", "table_html", "types_html", "write_document"]
 
 STYLE = """
 .fs-dash { font-family: var(--jp-ui-font-family, sans-serif); color: var(--jp-ui-font-color1, #222);
@@ -127,10 +127,10 @@ def page_html(data: DashboardData, pages: int = 3) -> str:
     return f"<style>{STYLE}</style><div class='fs-dash'>{''.join(sections)}</div>"
 
 
-def write_html(data: DashboardData, path: str | os.PathLike, pages: int = 3) -> None:
-    """Write ``page_html`` as a self-contained HTML document (no scripts, no network requests)."""
+def write_document(body: str, path: str | os.PathLike) -> None:
+    """Write ``body`` as a self-contained HTML document: no scripts run, nothing is fetched."""
     document = ("<!DOCTYPE html><html><head><meta charset='utf-8'>"
                 "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; style-src 'unsafe-inline'\">"
-                f"<title>FlowSchema validation</title></head><body>{page_html(data, pages)}</body></html>")
+                f"<title>FlowSchema validation</title></head><body>{body}</body></html>")
     with open(path, "w", encoding="utf-8") as file:
         file.write(document)

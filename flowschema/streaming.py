@@ -1,0 +1,268 @@
+"""Validate files bigger than memory: CSV and Parquet read in batches, aggregated as they go.
+
+``validate_file`` reads a batch of rows at a time, validates the batches as one stream through
+``validate_iter`` (a bounded number of chunks in flight on any executor), and keeps only what a
+report needs: the totals, the per-field and per-type counts, and a bounded sample of failing
+rows. With ``invalid_out=`` every failing row is written out as it is found.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import BaseModel
+
+from flowschema.annotate import ERRORS_COLUMN, VALID_COLUMN, original_columns, validate_iter
+from flowschema.errors import FlowSchemaError
+from flowschema.executor import BaseExecutor
+from flowschema.io import encoded_errors
+from flowschema.report import summary_table
+
+__all__ = ["SAMPLE_ROWS", "FileReport", "RunError", "validate_file"]
+
+#: failing rows kept in a report's sample
+SAMPLE_ROWS = 1_000
+#: the name of the index of rows read from a file: their 0-based position among the data rows
+POSITION = "position"
+
+
+class RunError(FlowSchemaError):
+    """A file's validation stopped before its end; ``rows_done`` rows had been validated."""
+
+    def __init__(self, message: str, rows_done: int) -> None:
+        super().__init__(message)
+        self.rows_done = rows_done
+
+
+@dataclass
+class FileReport:
+    """What validating a whole file found.
+
+    ``summary`` has one row per field (``field``, ``errors``, ``rows`` and a count per error
+    type) over all rows; ``sample`` holds the first ``SAMPLE_ROWS`` failing rows, annotated,
+    indexed by their position in the file.
+    """
+
+    path: str
+    model: str
+    executor: str
+    rows: int
+    invalid: int
+    summary: pd.DataFrame
+    sample: pd.DataFrame
+    elapsed_seconds: float
+    invalid_out: str | None = None
+
+    @property
+    def valid(self) -> int:
+        return self.rows - self.invalid
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.elapsed_seconds if self.elapsed_seconds else 0.0
+
+    @property
+    def error_types(self) -> pd.Series:
+        """Errors per pydantic error type over all rows, largest first."""
+        counts = self.summary.drop(columns=["field", "errors", "rows"]).sum()
+        return counts.sort_values(ascending=False, kind="stable").astype("int64")
+
+    def dashboard(self):
+        """The dashboard widget of the sample of failing rows."""
+        from flowschema.dashboard.widget import Dashboard
+
+        return Dashboard(self.sample)
+
+    def _repr_html_(self) -> str:
+        from flowschema.dashboard.html import STYLE, esc, header_html
+
+        metadata = {"model": self.model, "executor": self.executor, "rows": self.rows,
+                    "elapsed_seconds": self.elapsed_seconds}
+        sample = ""
+        if len(self.sample):
+            from flowschema.dashboard.data import DashboardData
+            from flowschema.dashboard.html import table_html
+
+            data = DashboardData(self.sample)
+            sample = (f"<h3>Failing rows <span class='fs-muted'>(a sample of {len(self.sample):,})</span></h3>"
+                      + table_html(data, data.matching_positions(), 0))
+        return (f"<style>{STYLE}</style><div class='fs-dash'>{header_html(self.rows, self.invalid, metadata)}"
+                f"<div class='fs-muted'>{esc(self.path)}</div><h3>Errors per field</h3>"
+                f"{self.summary.to_html(index=False, classes='fs-table', escape=True)}{sample}</div>")
+
+    def to_html(self, path: str | os.PathLike) -> None:
+        """Write this report as one self-contained HTML file."""
+        from flowschema.dashboard.html import write_document
+
+        write_document(self._repr_html_(), path)
+
+    def __repr__(self) -> str:
+        share = f"{self.invalid / self.rows:.1%}" if self.rows else "0.0%"
+        return (f"FileReport({self.path!r}: {self.rows:,} rows, {self.invalid:,} invalid ({share}), "
+                f"{self.rows_per_second:,.0f} rows/s)")
+
+
+def _read_batches(path: Path, chunksize: int) -> tuple[Iterator[pd.DataFrame], bool]:
+    """Batches of ``chunksize`` rows, each indexed by position in the file; and whether CSV."""
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        batches = (batch.to_pandas() for batch in pq.ParquetFile(path).iter_batches(batch_size=chunksize))
+        is_csv = False
+    elif suffix in (".csv", ".tsv", ".txt") or path.name.lower().endswith((".csv.gz", ".csv.zip", ".csv.bz2")):
+        try:
+            batches = iter(pd.read_csv(path, chunksize=chunksize, sep="\t" if suffix == ".tsv" else ","))
+        except pd.errors.EmptyDataError:
+            raise ValueError(f"{path} is empty: a CSV file needs at least a header line") from None
+        is_csv = True
+    else:
+        raise ValueError(f"cannot tell the format of {path}: use a .csv (.csv.gz, .tsv) or .parquet file")
+
+    def positioned() -> Iterator[pd.DataFrame]:
+        start = 0
+        for batch in batches:
+            batch.index = pd.RangeIndex(start, start + len(batch), name=POSITION)
+            start += len(batch)
+            yield batch
+
+    return positioned(), is_csv
+
+
+class _InvalidRowsWriter:
+    """Appends failing rows to a temporary file, renamed to ``path`` only when all is written."""
+
+    def __init__(self, path: Path, text_columns: bool) -> None:
+        self.path = path
+        self.temporary = path.with_name(f".{path.name}.partial-{os.getpid()}")
+        self.parquet = path.suffix.lower() in (".parquet", ".pq")
+        if not self.parquet and path.suffix.lower() != ".csv":
+            raise ValueError(f"invalid_out must end in .parquet or .csv, got {path}")
+        self.text_columns = text_columns  # CSV input: columns as the file's text, whatever each batch inferred
+        self._writer: pq.ParquetWriter | None = None
+        self._csv_started = False
+
+    def write(self, annotated: pd.DataFrame) -> None:
+        failing = annotated[~annotated[VALID_COLUMN].to_numpy(dtype=bool)]
+        data = original_columns(failing)
+        if self.text_columns:
+            data = data.astype("string")
+        if self.parquet:
+            rows = data.assign(**{VALID_COLUMN: failing[VALID_COLUMN],
+                                  ERRORS_COLUMN: pd.array(encoded_errors(failing), dtype=pd.ArrowDtype(pa.binary()))})
+            table = pa.Table.from_pandas(rows, preserve_index=True)
+            if self._writer is None:
+                self._writer = pq.ParquetWriter(self.temporary, table.schema)
+            self._writer.write_table(table.cast(self._writer.schema))
+        else:
+            errors = [json.dumps(errors, default=str) for errors in failing[ERRORS_COLUMN]]
+            data.assign(**{ERRORS_COLUMN: errors}).to_csv(self.temporary, mode="a" if self._csv_started else "w",
+                                                          header=not self._csv_started)
+            self._csv_started = True
+
+    def finish(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        os.replace(self.temporary, self.path)
+
+    def abandon(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self.temporary.unlink(missing_ok=True)
+
+
+def _add_counts(total: pd.DataFrame | None, summary: pd.DataFrame) -> pd.DataFrame:
+    if total is None:
+        return summary.set_index("field")
+    return total.add(summary.set_index("field"), fill_value=0)
+
+
+def validate_file(
+    path: str | os.PathLike,
+    model: type[BaseModel],
+    executor: str | BaseExecutor = "sync",
+    *,
+    chunksize: int = 100_000,
+    invalid_out: str | os.PathLike | None = None,
+    **options: Any,
+) -> FileReport:
+    """Validate a CSV or Parquet file of any size, ``chunksize`` rows at a time; return a report.
+
+    ``options`` are those of ``df.flowschema.validate`` (``strict``, ``context``, ``progress``,
+    and the executor's options such as ``max_workers`` or ``address``; the rows per task are
+    ``task_chunksize``). With ``invalid_out`` (``.parquet`` or ``.csv``) every failing row is
+    written there with its position in the file and its errors; the file appears only when the
+    run completes. A malformed CSV line stops the run with a ``RunError`` naming the line.
+
+    >>> import flowschema, pandas as pd, tempfile, os
+    >>> from pydantic import BaseModel
+    >>> class Point(BaseModel):
+    ...     x: int
+    >>> folder = tempfile.mkdtemp()
+    >>> pd.DataFrame({"x": [1, None, 3]}).to_csv(os.path.join(folder, "points.csv"), index=False)
+    >>> report = flowschema.validate_file(os.path.join(folder, "points.csv"), Point, progress=False)
+    >>> report.rows, report.invalid
+    (3, 1)
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {path}")
+    if isinstance(chunksize, bool) or not isinstance(chunksize, int) or chunksize < 1:
+        raise ValueError(f"chunksize (rows read per batch) must be a positive int, got {chunksize!r}")
+    if "chunksize" in options:
+        raise TypeError("validate_file's chunksize is the rows read per batch; give the rows per task as task_chunksize")
+    batches, is_csv = _read_batches(path, chunksize)
+    writer = _InvalidRowsWriter(Path(invalid_out), text_columns=is_csv) if invalid_out is not None else None
+    annotated_frames = validate_iter(batches, model, executor, chunksize=options.pop("task_chunksize", None),
+                                     **options)
+    started = time.perf_counter()
+    rows = invalid = 0
+    counts: pd.DataFrame | None = None
+    samples: list[pd.DataFrame] = []
+    sampled = 0
+    executor_name = getattr(executor, "name", executor)
+    try:
+        for annotated in annotated_frames:
+            executor_name = annotated.attrs["flowschema"]["executor"]
+            failing = ~annotated[VALID_COLUMN].to_numpy(dtype=bool)
+            rows += len(annotated)
+            invalid += int(failing.sum())
+            if failing.any():
+                counts = _add_counts(counts, summary_table(annotated))
+                if sampled < SAMPLE_ROWS:
+                    samples.append(annotated[failing].iloc[: SAMPLE_ROWS - sampled])
+                    sampled += len(samples[-1])
+            if writer is not None:
+                writer.write(annotated)
+    except BaseException as exc:
+        annotated_frames.close()
+        if writer is not None:
+            writer.abandon()
+        if not isinstance(exc, Exception):  # Ctrl-C: no half file, and the interrupt as it is
+            raise
+        raise RunError(f"validating {path} stopped after {rows:,} rows: {exc}", rows) from exc
+    if writer is not None:
+        writer.finish()
+    summary = _summary(counts)
+    sample = pd.concat(samples) if samples else pd.DataFrame(
+        {VALID_COLUMN: pd.Series(dtype=bool), ERRORS_COLUMN: pd.Series(dtype=object)})
+    return FileReport(str(path), model.__name__, str(executor_name), rows, invalid, summary, sample,
+                      time.perf_counter() - started, str(invalid_out) if invalid_out is not None else None)
+
+
+def _summary(counts: pd.DataFrame | None) -> pd.DataFrame:
+    if counts is None:
+        return pd.DataFrame({"field": pd.Series(dtype=object), "errors": pd.Series(dtype="int64"),
+                             "rows": pd.Series(dtype="int64")})
+    counts = counts.fillna(0).astype("int64").reset_index()
+    counts["field"] = counts["field"].astype(object)
+    type_columns = sorted(column for column in counts.columns if column not in ("field", "errors", "rows"))
+    counts = counts[["field", "errors", "rows", *type_columns]]
+    return counts.sort_values(["errors", "field"], ascending=[False, True], kind="stable").reset_index(drop=True)
