@@ -33,6 +33,7 @@ bench: install-test
 	$(PY) -m benchmarks.bench_multiprocessing
 	$(PY) -m benchmarks.bench_ray
 	$(PY) -m benchmarks.bench_dashboard
+	$(PY) -m benchmarks.bench_file
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
