@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: demo test bench install-demo install-test chromium clean
+.PHONY: demo test bench lab dashboard install-demo install-test install-notebook chromium clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,9 @@ install-demo: $(PY)
 install-test: $(PY)
 	$(PIP) install --quiet -e ".[test]"
 
+install-notebook: $(PY)
+	$(PIP) install --quiet -e ".[demo,notebook]"
+
 demo: install-demo
 	$(PY) -m flowschema demo
 
@@ -25,8 +28,20 @@ chromium:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 	  { echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; }
 
+# The test suite, then the notebooks through nbval (cells marked NBVAL_CHECK_OUTPUT must print
+# what they printed when committed).
 test: install-test chromium
 	$(PY) -m pytest
+	cd notebooks && ../$(PY) -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
+	  --nbval-sanitize-with nbval_sanitize.cfg 01_quickstart.ipynb 02_executors.ipynb 03_exploring_errors.ipynb \
+	  04_large_data.ipynb
+
+# JupyterLab on the notebooks, and the dashboard app served by Voila (both on localhost).
+lab: install-notebook
+	$(PY) -m jupyterlab --notebook-dir=notebooks --ip=127.0.0.1
+
+dashboard: install-notebook
+	cd notebooks && ../$(PY) -m voila app.ipynb --Voila.ip=127.0.0.1
 
 bench: install-test
 	$(PY) -m benchmarks.bench_sync

@@ -32,7 +32,7 @@ class FlowSchemaAccessor:
         strict: bool | None = None,
         context: Any = None,
         progress: bool | str = "auto",
-        dashboard: bool = False,
+        dashboard: Any = False,
         **executor_options: Any,
     ) -> pd.DataFrame:
         """Validate every row against ``model``; return a new, annotated frame.
@@ -50,8 +50,8 @@ class FlowSchemaAccessor:
         - ``coerce``: put the validated values (``"42"`` -> ``42``) in valid rows' model columns.
         - ``strict``, ``context``: passed to ``model_validate``.
         - ``progress``: ``"auto"`` (a bar from 100,000 rows), True or False.
-        - ``dashboard``: show the dashboard widget at once, its counters and bars updating as
-          chunks finish (in a notebook).
+        - ``dashboard``: True shows the dashboard widget at once, its counters and bars updating
+          as chunks finish (in a notebook); a ``Dashboard`` widget given here is fed instead.
 
         >>> import flowschema, pandas as pd
         >>> from pydantic import BaseModel

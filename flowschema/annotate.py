@@ -42,7 +42,7 @@ def validate_frame(
     strict: bool | None = None,
     context: Any = None,
     progress: bool | str = "auto",
-    dashboard: bool = False,
+    dashboard: Any = False,
     **executor_options: Any,
 ) -> pd.DataFrame:
     """Validate every row of ``frame`` against ``model``; return the annotated frame.
@@ -51,13 +51,11 @@ def validate_frame(
     """
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
-    if not isinstance(dashboard, bool):
-        raise TypeError(f"dashboard must be True or False, got {dashboard!r}")
     model, options = _check_arguments(model, chunksize, coerce, strict, context, progress)
     data = _checked_columns(frame)
     runner, shared = _resolve_executor(executor, model, chunksize, executor_options)
     bar = progress_bar(len(data), progress, f"validating {model.__name__}")
-    live = _show_live_dashboard(len(data), model, runner) if dashboard else None
+    live = _live_dashboard(dashboard, len(data), model, runner)
     try:
         (annotated,) = _annotated_frames([data], model, runner, options, bar, live)
     finally:
@@ -211,11 +209,18 @@ def _annotated_frames(frames: Iterable[pd.DataFrame], model: type[BaseModel], ru
         yield assembly.annotated(model, runner)
 
 
-def _show_live_dashboard(rows: int, model: type[BaseModel], runner: BaseExecutor):
-    """Display an empty dashboard now; the caller feeds it chunks as they finish."""
-    from IPython.display import display
-
+def _live_dashboard(dashboard: Any, rows: int, model: type[BaseModel], runner: BaseExecutor):
+    """The dashboard to feed chunks as they finish: None for ``False``, a new one displayed now
+    for ``True``, or the ``Dashboard`` given (an app shows it where it wants)."""
     from flowschema.dashboard.widget import Dashboard
+
+    if dashboard is False:
+        return None
+    if isinstance(dashboard, Dashboard):
+        return dashboard
+    if dashboard is not True:
+        raise TypeError(f"dashboard must be True, False or a flowschema Dashboard widget, got {dashboard!r}")
+    from IPython.display import display
 
     live = Dashboard(total_rows=rows, metadata={"model": model.__name__, "executor": runner.name})
     display(live)

@@ -14,7 +14,7 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel, Field
 
-__all__ = ["Flight", "load_flights"]
+__all__ = ["Flight", "Penguin", "load_flights", "load_penguins"]
 
 
 class Flight(BaseModel):
@@ -42,6 +42,30 @@ class Flight(BaseModel):
     hour: int = Field(ge=0, le=23)
     minute: int = Field(ge=0, le=59)
     time_hour: dt.datetime
+
+
+class Penguin(BaseModel):
+    """One penguin of the Palmer archipelago (palmerpenguins); a few lack measurements or sex."""
+
+    species: Literal["Adelie", "Chinstrap", "Gentoo"]
+    island: Literal["Biscoe", "Dream", "Torgersen"]
+    bill_length_mm: float = Field(gt=0)
+    bill_depth_mm: float = Field(gt=0)
+    flipper_length_mm: int = Field(gt=150, lt=250)
+    body_mass_g: int = Field(gt=0)
+    sex: Literal["male", "female"]
+    year: int = Field(ge=2007, le=2009)
+
+
+def load_penguins() -> pd.DataFrame:
+    """The 344 penguins of palmerpenguins, as pandas reads the CSV.
+
+    >>> load_penguins().shape
+    (344, 8)
+    """
+    from palmerpenguins import load_penguins as load
+
+    return load()
 
 
 def load_flights() -> pd.DataFrame:

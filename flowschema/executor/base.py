@@ -12,16 +12,24 @@ import pickle
 import uuid
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from pydantic import BaseModel
 
 from flowschema.records import ColumnChunk, RecordChunk, record_chunks
-from flowschema.transport import decode_chunk, encode_result
+from flowschema.transport import decode_chunk, encode_chunk, encode_result
 from flowschema.validation import ChunkResult, ValidationOptions, validate_chunk
 
-__all__ = ["BaseExecutor", "auto_chunksize", "check_chunksize", "check_model", "validate_payload"]
+__all__ = [
+    "BaseExecutor",
+    "auto_chunksize",
+    "check_chunksize",
+    "check_model",
+    "check_positive_int",
+    "submit_ahead",
+    "validate_payload",
+]
 
 #: rows per chunk for executors that ship chunks to workers: a few tens of milliseconds of work
 AUTO_CHUNKSIZE = 5_000
@@ -40,15 +48,42 @@ def check_model(model: Any) -> type[BaseModel]:
     raise TypeError(f"schema model must be a pydantic BaseModel subclass, got {model!r}: {hint}")
 
 
-def check_chunksize(chunksize: Any) -> int | None:
-    """Return ``chunksize`` if it is None or a positive int, else raise."""
-    if chunksize is None:
+def check_positive_int(name: str, value: Any, none_means: str | None = None) -> int | None:
+    """Return ``value`` if it is a positive int (or None, when ``none_means`` says what None
+    does), else raise a TypeError or ValueError naming the parameter.
+
+    >>> check_positive_int("chunksize", 0, "automatic")
+    Traceback (most recent call last):
+    ValueError: chunksize must be a positive int or None (automatic), got 0
+    """
+    if value is None and none_means is not None:
         return None
-    if isinstance(chunksize, bool) or not isinstance(chunksize, int):
-        raise TypeError(f"chunksize must be a positive int or None (automatic), got {chunksize!r}")
-    if chunksize < 1:
-        raise ValueError(f"chunksize must be a positive int or None (automatic), got {chunksize}")
-    return chunksize
+    expected = f"a positive int or None ({none_means})" if none_means else "a positive int"
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be {expected}, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be {expected}, got {value}")
+    return value
+
+
+def check_chunksize(chunksize: Any) -> int | None:
+    """Return ``chunksize`` if it is None (automatic) or a positive int, else raise."""
+    return check_positive_int("chunksize", chunksize, "automatic")
+
+
+def submit_ahead(in_flight: deque, chunks: Iterator[Chunk], limit: int, compression: str | None,
+                 submit: Callable[[bytes], Any]) -> None:
+    """Encode and submit chunks until ``limit`` are in flight or ``chunks`` runs out.
+
+    Each entry of ``in_flight`` is ``(chunk, payload, handle)``, oldest first; ``submit`` sends a
+    payload to a worker and returns a handle for its result (a Future, a Ray ObjectRef).
+    """
+    while len(in_flight) < limit:
+        chunk = next(chunks, None)
+        if chunk is None:
+            return
+        payload = encode_chunk(chunk, compression)
+        in_flight.append((chunk, payload, submit(payload)))
 
 
 def auto_chunksize(rows: int, workers: int, largest: int = AUTO_CHUNKSIZE) -> int:

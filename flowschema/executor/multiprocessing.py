@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -23,8 +24,15 @@ import cloudpickle
 from pydantic import BaseModel
 
 from flowschema.errors import WorkerCrashError
-from flowschema.executor.base import BaseExecutor, Chunk, auto_chunksize, validate_payload
-from flowschema.transport import check_compression, decode_result, encode_chunk
+from flowschema.executor.base import (
+    BaseExecutor,
+    Chunk,
+    auto_chunksize,
+    check_positive_int,
+    submit_ahead,
+    validate_payload,
+)
+from flowschema.transport import check_compression, decode_result
 from flowschema.validation import ChunkResult, ValidationOptions
 
 __all__ = ["MultiProcessingExecutor", "MultiprocessingExecutor", "WorkerCrashError", "available_cpus"]
@@ -59,6 +67,9 @@ _worker_model: type[BaseModel] | None = None
 
 def _start_worker(pickled_model: bytes) -> None:
     global _worker_model
+    # Ctrl-C is the parent's to handle (it stops the workers itself). Jupyter interrupts a kernel's
+    # whole process group, which would otherwise kill idle workers and break the pool.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_model = cloudpickle.loads(pickled_model)
 
 
@@ -101,11 +112,7 @@ class MultiProcessingExecutor(BaseExecutor):
         compression: str | None = None,
     ) -> None:
         super().__init__(schema_model, chunksize)
-        if max_workers is not None and (isinstance(max_workers, bool) or not isinstance(max_workers, int)):
-            raise TypeError(f"max_workers must be a positive int or None (all usable CPUs), got {max_workers!r}")
-        if max_workers is not None and max_workers < 1:
-            raise ValueError(f"max_workers must be a positive int or None (all usable CPUs), got {max_workers}")
-        self.max_workers = max_workers or available_cpus()
+        self.max_workers = check_positive_int("max_workers", max_workers, "all usable CPUs") or available_cpus()
         self.compression = check_compression(compression)
         self._pickled_model = cloudpickle.dumps(self.schema_model)
         self._pool: ProcessPoolExecutor | None = None
@@ -146,12 +153,8 @@ class MultiProcessingExecutor(BaseExecutor):
         source = iter(chunks)
         try:
             while True:
-                while len(in_flight) < self.max_inflight:
-                    chunk = next(source, None)
-                    if chunk is None:
-                        break
-                    payload = encode_chunk(chunk, self.compression)
-                    in_flight.append((chunk, payload, self._submit(payload, options)))
+                submit_ahead(in_flight, source, self.max_inflight, self.compression,
+                             lambda payload: self._submit(payload, options))
                 if not in_flight:
                     return
                 chunk, payload, future = in_flight[0]

@@ -26,8 +26,15 @@ import cloudpickle
 from pydantic import BaseModel
 
 from flowschema.errors import FlowSchemaError, WorkerCrashError
-from flowschema.executor.base import BaseExecutor, Chunk, auto_chunksize, validate_payload
-from flowschema.transport import check_compression, decode_result, encode_chunk
+from flowschema.executor.base import (
+    BaseExecutor,
+    Chunk,
+    auto_chunksize,
+    check_positive_int,
+    submit_ahead,
+    validate_payload,
+)
+from flowschema.transport import check_compression, decode_result
 from flowschema.validation import ChunkResult, ValidationOptions
 
 __all__ = ["MAX_RETRIES", "RayExecutor", "probe_address"]
@@ -132,12 +139,10 @@ class RayExecutor(BaseExecutor):
     ) -> None:
         super().__init__(schema_model, chunksize)
         self.compression = check_compression(compression)
-        if isinstance(max_inflight, bool) or not isinstance(max_inflight, int) or max_inflight < 1:
-            raise ValueError(f"max_inflight must be a positive int, got {max_inflight!r}")
+        self.max_inflight = check_positive_int("max_inflight", max_inflight)
         if address is not None and not isinstance(address, str):
             raise TypeError(f"address must be None, 'auto', 'host:port' or 'ray://host:port', got {address!r}")
         self.address = address
-        self.max_inflight = max_inflight
         self._ray = ray = _import_ray()
         self._owns_ray = False
         self._connect()
@@ -186,20 +191,16 @@ class RayExecutor(BaseExecutor):
     def map_chunks(self, chunks: Iterable[Chunk], options: ValidationOptions) -> Iterator[ChunkResult]:
         ray = self._ray
         pickled_options = cloudpickle.dumps(options)
-        in_flight: deque[tuple[Chunk, Any]] = deque()
+        in_flight: deque[tuple[Chunk, bytes, Any]] = deque()
         source = iter(chunks)
         try:
             while True:
-                while len(in_flight) < self.max_inflight:
-                    chunk = next(source, None)
-                    if chunk is None:
-                        break
-                    payload = encode_chunk(chunk, self.compression)
-                    ref = self._task.remote(self._model_ref, payload, pickled_options, self.compression)
-                    in_flight.append((chunk, ref))
+                submit_ahead(in_flight, source, self.max_inflight, self.compression,
+                             lambda payload: self._task.remote(self._model_ref, payload, pickled_options,
+                                                               self.compression))
                 if not in_flight:
                     return
-                chunk, ref = in_flight[0]
+                chunk, _, ref = in_flight[0]
                 ready, _ = ray.wait([ref], timeout=_WAIT_SECONDS)
                 if not ready:
                     continue
@@ -210,7 +211,7 @@ class RayExecutor(BaseExecutor):
                 in_flight.popleft()
                 yield decode_result(payload)
         except BaseException:  # Ctrl-C, an early stop or a failure: cancel what is still running
-            for _, ref in in_flight:
+            for _, _, ref in in_flight:
                 ray.cancel(ref, force=True)
             raise
 
