@@ -73,8 +73,8 @@ def _normalize_mapping(value: Mapping) -> dict:
     return {key: normalize_value(item) for key, item in value.items()}
 
 
-def _normalize_timestamp(value: pd.Timestamp) -> dt.datetime | None:
-    return None if value is pd.NaT else value.to_pydatetime(warn=False)
+def _normalize_timestamp(value: pd.Timestamp) -> dt.datetime:
+    return value.to_pydatetime(warn=False)  # NaT is not a Timestamp: it never reaches here
 
 
 def _normalize_ndarray(value: np.ndarray) -> list:
@@ -129,13 +129,11 @@ _CONVERTERS.update(
 
 def _nan_to_none(values: list, array: np.ndarray) -> list:
     """Put None where ``array`` holds NaN (floats only; other kinds have no NaN)."""
-    if array.dtype.kind in "fc":
-        for position in np.flatnonzero(np.isnan(array)).tolist():
-            values[position] = None
-    return values
+    return _with_missing(values, np.isnan(array)) if array.dtype.kind in "fc" else values
 
 
 def _with_missing(values: list, missing: np.ndarray) -> list:
+    """Put None in ``values`` where ``missing`` is True."""
     for position in np.flatnonzero(missing).tolist():
         values[position] = None
     return values

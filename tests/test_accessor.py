@@ -34,7 +34,9 @@ def test_result_keeps_input_columns_values_and_dtypes(people, executor):
 
 def test_error_details_have_pydantic_keys(people, executor):
     errors = people.flowschema.validate(Person, executor)[ERRORS_COLUMN]
-    assert errors.iloc[0] is ()  # valid rows share the one empty tuple
+    assert errors.iloc[0] == ()
+    twice = pd.concat([people.iloc[:1]] * 3).flowschema.validate(Person, executor)[ERRORS_COLUMN]
+    assert len({id(cell) for cell in twice}) == 1  # valid rows share the one empty tuple
     for row_errors in errors:
         assert isinstance(row_errors, tuple)
         for error in row_errors:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from flowschema.dashboard.data import DashboardData
 from flowschema.dashboard.html import STYLE, bar_html, esc, header_html, table_html, types_html
-from flowschema.report import invalid_rows
+from flowschema.report import field_name, invalid_rows
 from flowschema.validation import ChunkResult
 
 __all__ = ["Dashboard"]
@@ -84,8 +84,6 @@ class Dashboard(widgets.VBox):
 
     def chunk_done(self, result: ChunkResult) -> None:
         """Count one finished chunk (live mode): rows done, invalid rows, errors per field."""
-        from flowschema.report import field_name
-
         self._live_done += result.size
         self._live_invalid += len(result.failed)
         for errors in result.failed.values():
