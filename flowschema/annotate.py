@@ -77,6 +77,7 @@ def validate_iter(
     strict: bool | None = None,
     context: Any = None,
     progress: bool | str = "auto",
+    dashboard: Any = False,
     **executor_options: Any,
 ) -> Iterator[pd.DataFrame]:
     """Validate a stream of frames lazily: one annotated frame per input frame, in order.
@@ -85,7 +86,7 @@ def validate_iter(
     a bounded number of chunks is in flight on any executor, so memory stays bounded however
     long the stream. Each yielded frame keeps its input's index; concatenating them equals
     validating the concatenated input. Arguments are checked at once; the options are those of
-    ``df.flowschema.validate``.
+    ``df.flowschema.validate`` (``dashboard=True`` shows live counts over the whole stream).
 
     >>> import pandas as pd
     >>> from pydantic import BaseModel
@@ -98,10 +99,12 @@ def validate_iter(
     model, options = _check_arguments(model, chunksize, coerce, strict, context, progress)
     runner, shared = _resolve_executor(executor, model, chunksize, executor_options)
 
+    live = _live_dashboard(dashboard, None, model, runner)
+
     def annotated() -> Iterator[pd.DataFrame]:
         bar = progress_bar(None, progress, f"validating {model.__name__}")
         try:
-            yield from _annotated_frames(map(_checked_columns, frames), model, runner, options, bar)
+            yield from _annotated_frames(map(_checked_columns, frames), model, runner, options, bar, live)
         finally:
             bar.close()
             if not shared:
@@ -209,7 +212,7 @@ def _annotated_frames(frames: Iterable[pd.DataFrame], model: type[BaseModel], ru
         yield assembly.annotated(model, runner)
 
 
-def _live_dashboard(dashboard: Any, rows: int, model: type[BaseModel], runner: BaseExecutor):
+def _live_dashboard(dashboard: Any, rows: int | None, model: type[BaseModel], runner: BaseExecutor):
     """The dashboard to feed chunks as they finish: None for ``False``, a new one displayed now
     for ``True``, or the ``Dashboard`` given (an app shows it where it wants)."""
     from flowschema.dashboard.widget import Dashboard

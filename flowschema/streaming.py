@@ -196,8 +196,8 @@ def validate_file(
     """Validate a CSV or Parquet file of any size, ``chunksize`` rows at a time; return a report.
 
     ``options`` are those of ``df.flowschema.validate`` (``strict``, ``context``, ``progress``,
-    and the executor's options such as ``max_workers`` or ``address``; the rows per task are
-    ``task_chunksize``). With ``invalid_out`` (``.parquet`` or ``.csv``) every failing row is
+    ``dashboard=True`` for live counts and bars over the whole file, and the executor's options
+    such as ``max_workers`` or ``address``; the rows per task are ``task_chunksize``). With ``invalid_out`` (``.parquet`` or ``.csv``) every failing row is
     written there with its position in the file and its errors; the file appears only when the
     run completes. A malformed CSV line stops the run with a ``RunError`` naming the line.
 

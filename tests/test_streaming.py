@@ -156,3 +156,19 @@ def test_an_interrupted_run_leaves_no_partial_invalid_out(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         validate_file(path, Interrupting, chunksize=40, invalid_out=out, progress=False)
     assert sorted(item.name for item in tmp_path.iterdir()) == ["items.csv"]
+
+
+def test_a_live_dashboard_counts_the_whole_file(tmp_path, monkeypatch):
+    from flowschema.dashboard.widget import Dashboard
+
+    path = tmp_path / "items.csv"
+    items(250).to_csv(path, index=False)
+    live = Dashboard(total_rows=None)
+    report = validate_file(path, Item, chunksize=60, dashboard=live, progress=False)
+    assert live._live_done == report.rows == 250 and live._live_invalid == report.invalid
+    assert repr(live) == "FlowSchema dashboard (live): 250 rows validated"
+    assert f"invalid {report.invalid}" in live.header.value
+    shown = []
+    monkeypatch.setattr("IPython.display.display", shown.append)
+    validate_file(path, Item, dashboard=True, progress=False)
+    assert len(shown) == 1 and shown[0]._live_done == 250

@@ -27,11 +27,12 @@ class Dashboard(widgets.VBox):
     """One widget: header, per-field bars, error types, a paged table of failing rows, export.
 
     Built from an annotated frame (``checked.flowschema.dashboard()``), or empty and live
-    (``validate(..., dashboard=True)``): ``chunk_done`` updates the counters and bars as chunks
-    finish, ``load`` shows the final result.
+    (``validate(..., dashboard=True)``; ``total_rows=None`` for a stream of unknown length):
+    ``chunk_done`` updates the counters and bars as chunks finish, ``load`` shows the final result.
     """
 
-    def __init__(self, frame: pd.DataFrame | None = None, *, total_rows: int = 0, metadata: dict | None = None) -> None:
+    def __init__(self, frame: pd.DataFrame | None = None, *, total_rows: int | None = 0,
+                 metadata: dict | None = None) -> None:
         self.data: DashboardData | None = None
         self.selected_field: str | None = None
         self.selected_type: str | None = None
@@ -40,6 +41,7 @@ class Dashboard(widgets.VBox):
         self.positions = np.empty(0, dtype=np.int64)
         self._live_rows, self._live_done, self._live_invalid = total_rows, 0, 0
         self._live_fields: dict[str, int] = {}
+        self._live_bars: dict[str, widgets.HTML] = {}
         self._live_metadata = metadata or {}
 
         self.header = widgets.HTML()
@@ -93,19 +95,28 @@ class Dashboard(widgets.VBox):
         self._render_live()
 
     def _render_live(self) -> None:
-        self.header.value = header_html(self._live_rows, self._live_invalid, self._live_metadata, self._live_done)
+        if self._live_rows is None:  # a stream: the rows so far
+            self.header.value = header_html(self._live_done, self._live_invalid, self._live_metadata)
+        else:
+            self.header.value = header_html(self._live_rows, self._live_invalid, self._live_metadata, self._live_done)
         largest = max(self._live_fields.values(), default=0)
         ranked = sorted(self._live_fields.items(), key=lambda item: (-item[1], item[0]))
-        self.bars.children = [
-            widgets.HTML(f"<div class='fs-bar'><span class='fs-bar-label'><b>{esc(name)}</b></span>"
+        for name, count in ranked:  # one HTML widget per field, updated in place chunk after chunk
+            bar = self._live_bars.get(name)
+            if bar is None:
+                bar = self._live_bars[name] = widgets.HTML()
+            bar.value = (f"<div class='fs-bar'><span class='fs-bar-label'><b>{esc(name)}</b></span>"
                          f"{bar_html(count, count, max(self._live_done, 1), largest)}</div>")
-            for name, count in ranked
-        ]
+        self.bars.children = [self._live_bars[name] for name, _ in ranked]
 
     # -- the final view -----------------------------------------------------------------------
 
     def load(self, frame: pd.DataFrame) -> None:
         """Show the annotated ``frame``: everything is recomputed from it."""
+        for row in self.bars.children:  # the live bars, or an earlier frame's: their models go too
+            for widget in (*getattr(row, "children", ()), row):
+                widget.close()
+        self._live_bars.clear()
         self.data = DashboardData(frame)
         self.header.value = header_html(self.data.rows, self.data.invalid, self.data.metadata)
         largest = self.data.bars[0].errors if self.data.bars else 0
@@ -189,7 +200,8 @@ class Dashboard(widgets.VBox):
 
     def __repr__(self) -> str:
         if self.data is None:
-            return f"FlowSchema dashboard (live): {self._live_done:,} of {self._live_rows:,} rows validated"
+            total = "" if self._live_rows is None else f" of {self._live_rows:,}"
+            return f"FlowSchema dashboard (live): {self._live_done:,}{total} rows validated"
         data = self.data
         share = f"{data.invalid / data.rows:.1%}" if data.rows else "0.0%"
         top = ", ".join(f"{bar.field} {bar.errors:,}" for bar in data.bars[:3])
