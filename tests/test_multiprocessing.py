@@ -43,6 +43,26 @@ def wait_for(path, timeout=30):
         time.sleep(0.01)
 
 
+def validate_interrupted(frame, executor, context) -> None:
+    """Validate ``frame`` and press Ctrl-C (SIGINT to the main thread) once the first row started.
+
+    Passes only if the KeyboardInterrupt really came mid-run.
+    """
+    main = threading.main_thread().ident
+
+    def interrupt_when_started():
+        wait_for(context["started"])
+        signal.pthread_kill(main, signal.SIGINT)
+
+    interrupter = threading.Thread(target=interrupt_when_started)
+    interrupter.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            frame.flowschema.validate(Faulty, executor, context=context)
+    finally:
+        interrupter.join()
+
+
 def is_running(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -110,17 +130,7 @@ def test_ctrl_c_stops_the_workers_and_the_executor_stays_usable(tmp_path):
     with MultiProcessingExecutor(Faulty, max_workers=2, chunksize=10) as executor:
         executor.start()
         pids = executor.worker_pids()
-        main = threading.main_thread().ident
-
-        def interrupt_when_started():
-            wait_for(context["started"])
-            signal.pthread_kill(main, signal.SIGINT)
-
-        interrupter = threading.Thread(target=interrupt_when_started)
-        interrupter.start()
-        with pytest.raises(KeyboardInterrupt):  # raised only if the interrupt came mid-run
-            frame.flowschema.validate(Faulty, executor, context=context)
-        interrupter.join()
+        validate_interrupted(frame, executor, context)
         assert not any(is_running(pid) for pid in pids)
         assert executor.worker_pids() == []
         assert_same_result(frame.flowschema.validate(Faulty, executor), frame.flowschema.validate(Faulty, "sync"))

@@ -24,7 +24,7 @@ from flowschema.executor.ray import RayExecutor
 from tests.faulty import Faulty
 from tests.models import Person
 from tests.processes import ray_processes, wait_until_no_ray_processes
-from tests.test_multiprocessing import FRAME, assert_same_result, wait_for
+from tests.test_multiprocessing import FRAME, assert_same_result, validate_interrupted, wait_for
 
 RAY = str(Path(sys.executable).with_name("ray"))
 
@@ -134,17 +134,7 @@ def test_ctrl_c_cancels_the_tasks_and_the_executor_stays_usable(cluster, tmp_pat
     context = {"started": str(tmp_path / "started"), "delay": 0.02}
     frame = FRAME[FRAME["n"] != -1]
     with RayExecutor(Faulty, address="auto", chunksize=10) as executor:
-        main = threading.main_thread().ident
-
-        def interrupt_when_started():
-            wait_for(context["started"])
-            signal.pthread_kill(main, signal.SIGINT)
-
-        interrupter = threading.Thread(target=interrupt_when_started)
-        interrupter.start()
-        with pytest.raises(KeyboardInterrupt):  # raised only if the interrupt came mid-run
-            frame.flowschema.validate(Faulty, executor, context=context)
-        interrupter.join()
+        validate_interrupted(frame, executor, context)
         small = frame.iloc[:30]
         assert_same_result(small.flowschema.validate(Faulty, executor), small.flowschema.validate(Faulty, "sync"))
 

@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Optional
 
 import numpy as np
 import pytest
 from palmerpenguins import load_penguins
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from flowschema import VALID_COLUMN
+from flowschema import datasets
 from flowschema.datasets import Flight, load_flights
 from tests.oracle import assert_matches_pydantic, expected_errors, reference_row
 
 
-class Penguin(BaseModel):
-    species: Literal["Adelie", "Chinstrap", "Gentoo"]
-    island: Literal["Biscoe", "Dream", "Torgersen"]
-    bill_length_mm: float = Field(gt=0)
-    bill_depth_mm: float = Field(gt=0)
-    flipper_length_mm: int = Field(gt=150, lt=250)
+class Penguin(datasets.Penguin):
+    """The shipped model, with an optional body mass and a cross-field check."""
+
     body_mass_g: Optional[int] = Field(default=None, gt=0)
-    sex: Literal["male", "female"]
-    year: int = Field(ge=2007, le=2009)
 
     @model_validator(mode="after")
     def gentoos_are_heavy(self) -> "Penguin":
