@@ -6,6 +6,7 @@ outcomes, reassembled in input order -> the input frame plus ``_fs_valid`` and `
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections import deque
 from collections.abc import Hashable, Iterable, Iterator
@@ -18,11 +19,11 @@ from pydantic import AliasChoices, BaseModel
 from flowschema.errors import FlowSchemaError
 from flowschema.executor import BaseExecutor, shared_executor
 from flowschema.executor.base import check_chunksize, check_model
-from flowschema.progress import check_progress, progress_bar
+from flowschema.progress import RunListener, check_progress, live_listener, progress_bar
 from flowschema.records import ColumnChunk, frame_chunks
 from flowschema.validation import ChunkResult, ValidationOptions
 
-__all__ = ["ANNOTATION_PREFIX", "ERRORS_COLUMN", "VALID_COLUMN", "validate_frame", "validate_iter"]
+__all__ = ["ANNOTATION_PREFIX", "ERRORS_COLUMN", "VALID_COLUMN", "annotated_stream", "validate_frame", "validate_iter"]
 
 #: bool column: True where the row passed ``model_validate``
 VALID_COLUMN = "_fs_valid"
@@ -53,17 +54,11 @@ def validate_frame(
         raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
     model, options = _check_arguments(model, chunksize, coerce, strict, context, progress)
     data = _checked_columns(frame)
-    runner, shared = _resolve_executor(executor, model, chunksize, executor_options)
-    bar = progress_bar(len(data), progress, f"validating {model.__name__}")
-    live = _live_dashboard(dashboard, len(data), model, runner)
-    try:
-        (annotated,) = _annotated_frames([data], model, runner, options, bar, live)
-    finally:
-        bar.close()
-        if not shared:
-            runner.close()
-    if live is not None:
-        live.load(annotated)
+    listener = live_listener(dashboard)
+    run = _Run(model, executor, chunksize, executor_options, options, progress, listener)
+    (annotated,) = run.start(len(data), "DataFrame").annotated_frames([data])
+    if listener is not None:
+        listener.run_finished(annotated)
     return annotated
 
 
@@ -96,21 +91,97 @@ def validate_iter(
     >>> [checked[VALID_COLUMN].tolist() for checked in validate_iter(frames, Point)]
     [[True, False], [True]]
     """
-    model, options = _check_arguments(model, chunksize, coerce, strict, context, progress)
-    runner, shared = _resolve_executor(executor, model, chunksize, executor_options)
-
-    live = _live_dashboard(dashboard, None, model, runner)
+    listener = live_listener(dashboard)
+    stream = annotated_stream(frames, model, executor, listener=listener, chunksize=chunksize, coerce=coerce,
+                              strict=strict, context=context, progress=progress, **executor_options)
 
     def annotated() -> Iterator[pd.DataFrame]:
-        bar = progress_bar(None, progress, f"validating {model.__name__}")
-        try:
-            yield from _annotated_frames(map(_checked_columns, frames), model, runner, options, bar, live)
-        finally:
-            bar.close()
-            if not shared:
-                runner.close()
+        yield from stream
+        if listener is not None:
+            listener.run_finished(None)
 
     return annotated()
+
+
+def annotated_stream(
+    frames: Iterable[pd.DataFrame],
+    model: type[BaseModel],
+    executor: str | BaseExecutor = "sync",
+    *,
+    source: str = "stream",
+    listener: RunListener | None = None,
+    chunksize: int | None = None,
+    coerce: bool = False,
+    strict: bool | None = None,
+    context: Any = None,
+    progress: bool | str = "auto",
+    **executor_options: Any,
+) -> Iterator[pd.DataFrame]:
+    """``validate_iter`` for callers that tell ``listener`` the run's end themselves
+    (``validate_file`` ends it with its failing-row sample). Arguments are checked at once."""
+    frames = _frame_iterator(frames)
+    model, options = _check_arguments(model, chunksize, coerce, strict, context, progress)
+    run = _Run(model, executor, chunksize, executor_options, options, progress, listener).start(None, source)
+    return run.annotated_frames(map(_checked_columns, frames))
+
+
+def _frame_iterator(frames: Any) -> Iterator:
+    if isinstance(frames, pd.DataFrame):
+        raise TypeError("validate_iter takes an iterable of DataFrames; for one DataFrame use df.flowschema.validate")
+    try:
+        return iter(frames)
+    except TypeError:
+        raise TypeError(f"validate_iter takes an iterable of DataFrames, got {type(frames).__name__}") from None
+
+
+class _Run:
+    """One validation run: the executor it uses, its progress bar and listener, its metadata."""
+
+    def __init__(self, model: type[BaseModel], executor: str | BaseExecutor, chunksize: int | None,
+                 executor_options: dict[str, Any], options: ValidationOptions, progress: bool | str,
+                 listener: RunListener | None) -> None:
+        self.model, self.executor, self.chunksize = model, executor, chunksize
+        self.executor_options, self.options, self.progress, self.listener = executor_options, options, progress, listener
+        self.runner: BaseExecutor | None = None
+        self.shared = False
+        self.total_rows: int | None = None
+
+    def start(self, total_rows: int | None, source: str) -> _Run:
+        """Tell the listener, then build (or find) the executor: Ray may take seconds to start."""
+        self.total_rows = total_rows
+        if self.listener is not None:
+            self.listener.run_started(total_rows, {
+                "model": self.model.__name__, "executor": getattr(self.executor, "name", self.executor),
+                "source": source, "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            })
+        try:
+            self.runner, self.shared = _resolve_executor(self.executor, self.model, self.chunksize,
+                                                         self.executor_options)
+        except BaseException as exc:
+            self._failed(exc)
+            raise
+        if self.listener is not None:
+            self.listener.executor_ready(self.runner.name)
+        return self
+
+    def annotated_frames(self, frames: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        """Each frame annotated, in order; the executor is closed at the end unless shared."""
+        bar = progress_bar(self.total_rows, self.progress, f"validating {self.model.__name__}")
+        try:
+            yield from _annotated_frames(frames, self.model, self.runner, self.options, bar, self.listener)
+        except GeneratorExit:
+            raise
+        except BaseException as exc:
+            self._failed(exc)
+            raise
+        finally:
+            bar.close()
+            if not self.shared:
+                self.runner.close()
+
+    def _failed(self, exc: BaseException) -> None:
+        if self.listener is not None:
+            self.listener.run_failed(exc)
 
 
 def _check_arguments(model: Any, chunksize: Any, coerce: Any, strict: Any, context: Any,
@@ -174,7 +245,7 @@ class _Assembly:
 
 
 def _annotated_frames(frames: Iterable[pd.DataFrame], model: type[BaseModel], runner: BaseExecutor,
-                      options: ValidationOptions, bar, live=None) -> Iterator[pd.DataFrame]:
+                      options: ValidationOptions, bar, listener: RunListener | None = None) -> Iterator[pd.DataFrame]:
     """Run ``frames`` through ``runner`` as one stream of chunks; yield each frame annotated as
     soon as all its rows are back. Chunks never span frames, and results come in order."""
     pending: deque[_Assembly] = deque()
@@ -198,8 +269,8 @@ def _annotated_frames(frames: Iterable[pd.DataFrame], model: type[BaseModel], ru
             yield pending.popleft().annotated(model, runner)
         pending[0].add(result)
         bar.update(result.size)
-        if live is not None:
-            live.chunk_done(result)
+        if listener is not None:
+            listener.chunk_done(result)
         if pending[0].complete:
             yield pending.popleft().annotated(model, runner)
     while pending:
@@ -210,24 +281,6 @@ def _annotated_frames(frames: Iterable[pd.DataFrame], model: type[BaseModel], ru
                 "no partial result is returned"
             )
         yield assembly.annotated(model, runner)
-
-
-def _live_dashboard(dashboard: Any, rows: int | None, model: type[BaseModel], runner: BaseExecutor):
-    """The dashboard to feed chunks as they finish: None for ``False``, a new one displayed now
-    for ``True``, or the ``Dashboard`` given (an app shows it where it wants)."""
-    from flowschema.dashboard.widget import Dashboard
-
-    if dashboard is False:
-        return None
-    if isinstance(dashboard, Dashboard):
-        return dashboard
-    if dashboard is not True:
-        raise TypeError(f"dashboard must be True, False or a flowschema Dashboard widget, got {dashboard!r}")
-    from IPython.display import display
-
-    live = Dashboard(total_rows=rows, metadata={"model": model.__name__, "executor": runner.name})
-    display(live)
-    return live
 
 
 def original_columns(frame: pd.DataFrame) -> pd.DataFrame:

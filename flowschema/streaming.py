@@ -21,10 +21,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel
 
-from flowschema.annotate import ERRORS_COLUMN, VALID_COLUMN, original_columns, validate_iter
+from flowschema.annotate import ERRORS_COLUMN, VALID_COLUMN, annotated_stream, original_columns
 from flowschema.errors import FlowSchemaError
 from flowschema.executor import BaseExecutor
 from flowschema.io import encoded_errors
+from flowschema.progress import live_listener
 from flowschema.report import summary_table
 
 __all__ = ["SAMPLE_ROWS", "FileReport", "RunError", "validate_file"]
@@ -69,6 +70,13 @@ class FileReport:
     @property
     def rows_per_second(self) -> float:
         return self.rows / self.elapsed_seconds if self.elapsed_seconds else 0.0
+
+    def totals(self) -> dict:
+        """The run's totals as ``attrs["flowschema"]`` of its sample: a dashboard of the sample
+        shows the whole file's proportions (``subset`` says the frame holds only some rows)."""
+        return {"model": self.model, "executor": self.executor, "source": self.path, "rows": self.rows,
+                "invalid_rows": self.invalid, "elapsed_seconds": self.elapsed_seconds,
+                "summary": self.summary.to_dict("records"), "subset": "a sample of the failing rows"}
 
     @property
     def error_types(self) -> pd.Series:
@@ -218,10 +226,11 @@ def validate_file(
         raise ValueError(f"chunksize (rows read per batch) must be a positive int, got {chunksize!r}")
     if "chunksize" in options:
         raise TypeError("validate_file's chunksize is the rows read per batch; give the rows per task as task_chunksize")
+    listener = live_listener(options.pop("dashboard", False))
     batches, is_csv = _read_batches(path, chunksize)
     writer = _InvalidRowsWriter(Path(invalid_out), text_columns=is_csv) if invalid_out is not None else None
-    annotated_frames = validate_iter(batches, model, executor, chunksize=options.pop("task_chunksize", None),
-                                     **options)
+    annotated_frames = annotated_stream(batches, model, executor, source=str(path), listener=listener,
+                                        chunksize=options.pop("task_chunksize", None), **options)
     started = time.perf_counter()
     rows = invalid = 0
     counts: pd.DataFrame | None = None
@@ -245,6 +254,8 @@ def validate_file(
         annotated_frames.close()
         if writer is not None:
             writer.abandon()
+        if listener is not None:
+            listener.run_failed(exc)
         if not isinstance(exc, Exception):  # Ctrl-C: no half file, and the interrupt as it is
             raise
         raise RunError(f"validating {path} stopped after {rows:,} rows: {exc}", rows) from exc
@@ -253,8 +264,12 @@ def validate_file(
     summary = _summary(counts)
     sample = pd.concat(samples) if samples else pd.DataFrame(
         {VALID_COLUMN: pd.Series(dtype=bool), ERRORS_COLUMN: pd.Series(dtype=object)})
-    return FileReport(str(path), model.__name__, str(executor_name), rows, invalid, summary, sample,
-                      time.perf_counter() - started, str(invalid_out) if invalid_out is not None else None)
+    report = FileReport(str(path), model.__name__, str(executor_name), rows, invalid, summary, sample,
+                        time.perf_counter() - started, str(invalid_out) if invalid_out is not None else None)
+    sample.attrs["flowschema"] = report.totals()
+    if listener is not None:
+        listener.run_finished(sample)
+    return report
 
 
 def _summary(counts: pd.DataFrame | None) -> pd.DataFrame:

@@ -56,8 +56,7 @@ class App(widgets.VBox):
         self.status.value = "Loading the data…"
         try:
             frame = load()
-            dashboard = Dashboard(total_rows=len(frame),
-                                  metadata={"model": model.__name__, "executor": self.executor_choice.value})
+            dashboard = Dashboard()
             self.output.children = [dashboard]
             self.status.value = f"Validating {len(frame):,} rows…"
             frame.flowschema.validate(model, self.executor_choice.value, progress=False, dashboard=dashboard)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from flowschema.dashboard.data import DashboardData
 from flowschema.dashboard.html import STYLE, bar_html, esc, header_html, table_html, types_html
+from flowschema.progress import RunListener
 from flowschema.report import field_name, invalid_rows
 from flowschema.validation import ChunkResult
 
@@ -23,7 +24,7 @@ __all__ = ["Dashboard"]
 ALL_TYPES = "(all types)"
 
 
-class Dashboard(widgets.VBox):
+class Dashboard(widgets.VBox, RunListener):
     """One widget: header, per-field bars, error types, a paged table of failing rows, export.
 
     Built from an annotated frame (``checked.flowschema.dashboard()``), or empty and live
@@ -83,6 +84,22 @@ class Dashboard(widgets.VBox):
             self._render_live()
 
     # -- live mode --------------------------------------------------------------------------
+
+    def run_started(self, total_rows: int | None, metadata: dict) -> None:
+        """A run begins (live mode): reset the counters."""
+        self._live_rows, self._live_done, self._live_invalid = total_rows, 0, 0
+        self._live_fields.clear()
+        self._live_metadata = dict(metadata)
+        self._render_live()
+
+    def run_finished(self, frame: pd.DataFrame | None) -> None:
+        """The run ended: show its result (a stream of unknown length keeps its live counts)."""
+        if frame is not None:
+            self.load(frame)
+
+    def run_failed(self, error: BaseException) -> None:
+        """The run stopped: say so."""
+        self.status.value = f"<span class='fs-invalid'>The run stopped: {esc(type(error).__name__)}: {esc(error)}</span>"
 
     def chunk_done(self, result: ChunkResult) -> None:
         """Count one finished chunk (live mode): rows done, invalid rows, errors per field."""
