@@ -21,6 +21,7 @@ from flowschema.executor import BaseExecutor, shared_executor
 from flowschema.executor.base import check_chunksize, check_model
 from flowschema.progress import RunListener, check_progress, live_listener, progress_bar
 from flowschema.records import ColumnChunk, frame_chunks
+from flowschema.rules import field_rules
 from flowschema.validation import ChunkResult, ValidationOptions
 
 __all__ = ["ANNOTATION_PREFIX", "ERRORS_COLUMN", "VALID_COLUMN", "annotated_stream", "validate_frame", "validate_iter"]
@@ -240,6 +241,7 @@ class _Assembly:
             "rows": len(self.valid),
             "invalid_rows": int(len(self.valid) - self.valid.sum()),
             "elapsed_seconds": time.perf_counter() - self.started,
+            "fields": _field_descriptions(model, self.data.columns),
         }
         return annotated
 
@@ -335,6 +337,19 @@ def _field_columns(model: type[BaseModel], columns: pd.Index) -> dict[str, Hasha
         if column is not None:
             mapping[name] = column
     return mapping
+
+
+def _field_descriptions(model: type[BaseModel], columns: pd.Index) -> list[dict]:
+    """Per model field, in order: its name, the column it reads (None: none, its default
+    applies or it is missing) and its rule as text, for the reports."""
+    reads = _field_columns(model, columns)
+    return [{"field": name, "column": _json_label(reads.get(name)), "rule": rule}
+            for name, rule in field_rules(model).items()]
+
+
+def _json_label(label: Hashable) -> str | int | None:
+    """A column label as attrs can keep it through Parquet (JSON): str and int as they are."""
+    return label if label is None or type(label) in (str, int) else repr(label)
 
 
 def _coerce_columns(frame: pd.DataFrame, model: type[BaseModel], valid: np.ndarray, values: list) -> None:
