@@ -14,8 +14,8 @@ Importing this package registers the ``df.flowschema`` accessor.
 
 from flowschema import accessor as _accessor  # noqa: F401  (registers df.flowschema)
 from flowschema.annotate import ERRORS_COLUMN, VALID_COLUMN, validate_frame, validate_iter
-from flowschema.errors import DataValidationError, FlowSchemaError, WorkerCrashError
-from flowschema.executor import EXECUTOR_NAMES
+from flowschema.errors import DataValidationError, FlowSchemaError, ResultFileError, WorkerCrashError
+from flowschema.executor import EXECUTOR_NAMES, close
 from flowschema.executor.base import BaseExecutor
 from flowschema.executor.sync_fifo import SyncFifoExecutor
 from flowschema.io import read_parquet
@@ -33,10 +33,12 @@ __all__ = [
     "DataValidationError",
     "FileReport",
     "FlowSchemaError",
+    "ResultFileError",
     "RunError",
     "SyncFifoExecutor",
     "WorkerCrashError",
     "__version__",
+    "close",
     "read_parquet",
     "validate_frame",
     "validate_file",

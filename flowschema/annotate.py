@@ -14,11 +14,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import AliasChoices, BaseModel
+from pydantic import BaseModel
 
+from flowschema.coerce import coerce_columns
 from flowschema.errors import FlowSchemaError
 from flowschema.executor import BaseExecutor, shared_executor
 from flowschema.executor.base import check_chunksize, check_model
+from flowschema.fields import read_columns
 from flowschema.progress import RunListener, check_progress, live_listener, progress_bar
 from flowschema.records import ColumnChunk, frame_chunks
 from flowschema.rules import field_rules
@@ -232,7 +234,7 @@ class _Assembly:
     def annotated(self, model: type[BaseModel], runner: BaseExecutor) -> pd.DataFrame:
         annotated = self.data.copy(deep=False)
         if self.coerce:
-            _coerce_columns(annotated, model, self.valid, self.values)
+            coerce_columns(annotated, model, self.valid, self.values)
         annotated[VALID_COLUMN] = self.valid
         annotated[ERRORS_COLUMN] = self.errors
         annotated.attrs["flowschema"] = {
@@ -323,26 +325,10 @@ def _resolve_executor(
     return shared_executor(executor, model, options)
 
 
-def _field_columns(model: type[BaseModel], columns: pd.Index) -> dict[str, Hashable]:
-    """Map each model field to the frame column that feeds it (by alias, then by name)."""
-    present = set(columns)
-    mapping = {}
-    for name, field in model.model_fields.items():
-        candidates = [field.alias, name]
-        if isinstance(field.validation_alias, str):
-            candidates.insert(0, field.validation_alias)
-        elif isinstance(field.validation_alias, AliasChoices):
-            candidates[:0] = [choice for choice in field.validation_alias.choices if isinstance(choice, str)]
-        column = next((candidate for candidate in candidates if candidate in present), None)
-        if column is not None:
-            mapping[name] = column
-    return mapping
-
-
 def _field_descriptions(model: type[BaseModel], columns: pd.Index) -> list[dict]:
     """Per model field, in order: its name, the column it reads (None: none, its default
     applies or it is missing) and its rule as text, for the reports."""
-    reads = _field_columns(model, columns)
+    reads = read_columns(model, columns)
     return [{"field": name, "column": _json_label(reads.get(name)), "rule": rule}
             for name, rule in field_rules(model).items()]
 
@@ -350,13 +336,3 @@ def _field_descriptions(model: type[BaseModel], columns: pd.Index) -> list[dict]
 def _json_label(label: Hashable) -> str | int | None:
     """A column label as attrs can keep it through Parquet (JSON): str and int as they are."""
     return label if label is None or type(label) in (str, int) else repr(label)
-
-
-def _coerce_columns(frame: pd.DataFrame, model: type[BaseModel], valid: np.ndarray, values: list) -> None:
-    """Put each valid row's validated values in the model's columns, then infer their dtypes."""
-    positions = np.flatnonzero(valid).tolist()
-    for field, column in _field_columns(model, frame.columns).items():
-        cells = frame[column].to_numpy(dtype=object, copy=True)
-        for position in positions:
-            cells[position] = values[position][field]
-        frame[column] = pd.Series(cells, dtype=object).infer_objects().array

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["DataValidationError", "FlowSchemaError", "WorkerCrashError"]
+__all__ = ["DataValidationError", "FlowSchemaError", "ResultFileError", "WorkerCrashError"]
 
 
 class FlowSchemaError(Exception):
@@ -25,3 +25,8 @@ class DataValidationError(FlowSchemaError, ValueError):
 
 class WorkerCrashError(FlowSchemaError):
     """Workers kept dying (or a cluster lost them) while validating some rows; none are returned."""
+
+
+class ResultFileError(FlowSchemaError, ValueError):
+    """A file read back as a validation result (``flowschema.read_parquet``) is not one FlowSchema
+    wrote: a wrong column type, malformed or oversized errors, inconsistent verdicts or attrs."""

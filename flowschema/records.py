@@ -170,7 +170,7 @@ def normalize_column(column: Any) -> list:
         values = arrow.to_pylist()
         if pa.types.is_floating(arrow.type):  # Arrow keeps NaN apart from null
             return [None if value != value else value for value in values]
-        if pa.types.is_nested(arrow.type):  # lists and structs may hold NaN deeper down
+        if _holds_pandas_scalars_or_nan(arrow.type):
             return [normalize_value(value) for value in values]
         return values
     if dtype.kind == "M":
@@ -180,6 +180,16 @@ def normalize_column(column: Any) -> list:
     if isinstance(array, pd.arrays.NumpyExtensionArray):
         return normalize_column(array.to_numpy())
     return [normalize_value(value) for value in array.to_numpy(dtype=object, na_value=None).tolist()]
+
+
+def _holds_pandas_scalars_or_nan(arrow_type: pa.DataType) -> bool:
+    """Whether ``to_pylist()`` of this Arrow type may give pandas scalars (nanosecond timestamps
+    and durations come back as Timestamp / Timedelta) or NaN inside lists and structs."""
+    if pa.types.is_dictionary(arrow_type):
+        return _holds_pandas_scalars_or_nan(arrow_type.value_type)
+    if pa.types.is_timestamp(arrow_type) or pa.types.is_duration(arrow_type):
+        return arrow_type.unit == "ns"
+    return pa.types.is_nested(arrow_type)
 
 
 _MASKED_ARRAYS = (pd.arrays.IntegerArray, pd.arrays.FloatingArray, pd.arrays.BooleanArray)

@@ -8,11 +8,13 @@ rows. With ``invalid_out=`` every failing row is written out as it is found.
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import json
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,7 @@ from pydantic import BaseModel
 from flowschema.annotate import ERRORS_COLUMN, VALID_COLUMN, annotated_stream, original_columns
 from flowschema.errors import FlowSchemaError
 from flowschema.executor import BaseExecutor
-from flowschema.io import encoded_errors
+from flowschema.io import TOTALS_KEY, encoded_errors, table_to_frame
 from flowschema.progress import live_listener
 from flowschema.report import summary_table
 
@@ -62,6 +64,7 @@ class FileReport:
     sample: pd.DataFrame
     elapsed_seconds: float
     invalid_out: str | None = None
+    fields: list[dict] = field(default_factory=list)
 
     @property
     def valid(self) -> int:
@@ -76,7 +79,8 @@ class FileReport:
         shows the whole file's proportions (``subset`` says the frame holds only some rows)."""
         return {"model": self.model, "executor": self.executor, "source": self.path, "rows": self.rows,
                 "invalid_rows": self.invalid, "elapsed_seconds": self.elapsed_seconds,
-                "summary": self.summary.to_dict("records"), "subset": "a sample of the failing rows"}
+                "summary": self.summary.to_dict("records"), "fields": self.fields,
+                "subset": "a sample of the failing rows"}
 
     @property
     def error_types(self) -> pd.Series:
@@ -123,7 +127,7 @@ def _read_batches(path: Path, chunksize: int) -> tuple[Iterator[pd.DataFrame], b
     """Batches of ``chunksize`` rows, each indexed by position in the file; and whether CSV."""
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
-        batches = (batch.to_pandas() for batch in pq.ParquetFile(path).iter_batches(batch_size=chunksize))
+        batches = (table_to_frame(batch) for batch in pq.ParquetFile(path).iter_batches(batch_size=chunksize))
         is_csv = False
     elif suffix in (".csv", ".tsv", ".txt") or path.name.lower().endswith((".csv.gz", ".csv.zip", ".csv.bz2")):
         try:
@@ -145,14 +149,21 @@ def _read_batches(path: Path, chunksize: int) -> tuple[Iterator[pd.DataFrame], b
 
 
 class _InvalidRowsWriter:
-    """Appends failing rows to a temporary file, renamed to ``path`` only when all is written."""
+    """Appends failing rows to a temporary file, renamed to ``path`` only when all is written.
+
+    Every way out that Python sees removes the temporary file (``abandon``); one left by a
+    process that was killed outright is removed by the next run to the same ``path``.
+    """
 
     def __init__(self, path: Path, text_columns: bool) -> None:
         self.path = path
-        self.temporary = path.with_name(f".{path.name}.partial-{os.getpid()}")
         self.parquet = path.suffix.lower() in (".parquet", ".pq")
         if not self.parquet and path.suffix.lower() != ".csv":
             raise ValueError(f"invalid_out must end in .parquet or .csv, got {path}")
+        if path.is_dir():
+            raise ValueError(f"invalid_out is a directory: {path}; give a .parquet or .csv file name")
+        _remove_stale_partials(path)
+        self.temporary = path.with_name(f"{_PARTIAL_PREFIX}{path.name}.partial-{os.getpid()}")
         self.text_columns = text_columns  # CSV input: columns as the file's text, whatever each batch inferred
         self._writer: pq.ParquetWriter | None = None
         self._csv_started = False
@@ -165,25 +176,64 @@ class _InvalidRowsWriter:
         if self.parquet:
             rows = data.assign(**{VALID_COLUMN: failing[VALID_COLUMN],
                                   ERRORS_COLUMN: pd.array(encoded_errors(failing), dtype=pd.ArrowDtype(pa.binary()))})
-            table = pa.Table.from_pandas(rows, preserve_index=True)
-            if self._writer is None:
-                self._writer = pq.ParquetWriter(self.temporary, table.schema)
-            self._writer.write_table(table.cast(self._writer.schema))
-        else:
+            self._write_table(pa.Table.from_pandas(rows, preserve_index=True))
+        elif len(failing) or not self._csv_started:
             errors = [json.dumps(errors, default=str) for errors in failing[ERRORS_COLUMN]]
             data.assign(**{ERRORS_COLUMN: errors}).to_csv(self.temporary, mode="a" if self._csv_started else "w",
                                                           header=not self._csv_started)
             self._csv_started = True
 
-    def finish(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
+    def _write_table(self, table: pa.Table) -> None:
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.temporary, table.schema)
+        self._writer.write_table(table.cast(self._writer.schema))
+
+    def finish(self, totals: dict) -> None:
+        """Close the file with the run's ``totals`` in its metadata, and give it its name."""
+        if self.parquet:
+            if self._writer is None:  # no rows at all: an empty file that still reads back
+                empty = pd.DataFrame({VALID_COLUMN: pd.Series(dtype=bool),
+                                      ERRORS_COLUMN: pd.Series(dtype=pd.ArrowDtype(pa.binary()))},
+                                     index=pd.RangeIndex(0, name=POSITION))
+                self._write_table(pa.Table.from_pandas(empty, preserve_index=True))
+            self._writer.add_key_value_metadata({TOTALS_KEY: json.dumps({**totals, "subset": "the failing rows"})})
+            writer, self._writer = self._writer, None
+            writer.close()
+        elif not self._csv_started:
+            pd.DataFrame({ERRORS_COLUMN: []}, index=pd.RangeIndex(0, name=POSITION)).to_csv(self.temporary)
         os.replace(self.temporary, self.path)
 
     def abandon(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-        self.temporary.unlink(missing_ok=True)
+        """Remove the temporary file; a failure here never hides the error that led here."""
+        writer, self._writer = self._writer, None
+        with contextlib.suppress(Exception):
+            if writer is not None:
+                writer.close()
+        with contextlib.suppress(OSError):
+            self.temporary.unlink(missing_ok=True)
+
+
+_PARTIAL_PREFIX = "."
+
+
+def _remove_stale_partials(path: Path) -> None:
+    """Remove temporary files to ``path`` left by processes that no longer run (killed outright)."""
+    pattern = f"{_PARTIAL_PREFIX}{path.name}.partial-"
+    with contextlib.suppress(OSError):
+        for partial in path.parent.glob(f"{glob.escape(pattern)}*"):
+            pid = partial.name[len(pattern):]
+            if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
+                partial.unlink(missing_ok=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def _add_counts(total: pd.DataFrame | None, summary: pd.DataFrame) -> pd.DataFrame:
@@ -237,9 +287,11 @@ def validate_file(
     samples: list[pd.DataFrame] = []
     sampled = 0
     executor_name = getattr(executor, "name", executor)
+    fields: list[dict] = []
     try:
         for annotated in annotated_frames:
             executor_name = annotated.attrs["flowschema"]["executor"]
+            fields = annotated.attrs["flowschema"]["fields"]
             failing = ~annotated[VALID_COLUMN].to_numpy(dtype=bool)
             rows += len(annotated)
             invalid += int(failing.sum())
@@ -250,6 +302,15 @@ def validate_file(
                     sampled += len(samples[-1])
             if writer is not None:
                 writer.write(annotated)
+        summary = _summary(counts)
+        sample = pd.concat(samples) if samples else pd.DataFrame(
+            {VALID_COLUMN: pd.Series(dtype=bool), ERRORS_COLUMN: pd.Series(dtype=object)})
+        report = FileReport(str(path), model.__name__, str(executor_name), rows, invalid, summary, sample,
+                            time.perf_counter() - started, str(invalid_out) if invalid_out is not None else None,
+                            fields)
+        sample.attrs["flowschema"] = report.totals()
+        if writer is not None:
+            writer.finish(report.totals())
     except BaseException as exc:
         annotated_frames.close()
         if writer is not None:
@@ -258,15 +319,7 @@ def validate_file(
             listener.run_failed(exc)
         if not isinstance(exc, Exception):  # Ctrl-C: no half file, and the interrupt as it is
             raise
-        raise RunError(f"validating {path} stopped after {rows:,} rows: {exc}", rows) from exc
-    if writer is not None:
-        writer.finish()
-    summary = _summary(counts)
-    sample = pd.concat(samples) if samples else pd.DataFrame(
-        {VALID_COLUMN: pd.Series(dtype=bool), ERRORS_COLUMN: pd.Series(dtype=object)})
-    report = FileReport(str(path), model.__name__, str(executor_name), rows, invalid, summary, sample,
-                        time.perf_counter() - started, str(invalid_out) if invalid_out is not None else None)
-    sample.attrs["flowschema"] = report.totals()
+        raise RunError(f"validating {path} stopped after {rows:,} rows: {type(exc).__name__}: {exc}", rows) from exc
     if listener is not None:
         listener.run_finished(sample)
     return report

@@ -2,14 +2,24 @@
 
 **Values.** msgpack natively carries None, bool, int (64-bit), float (NaN, inf and -0.0
 included), str, bytes, lists and dicts. Extension types carry the rest of what a normalised
-cell can hold: tuples (which come back tuples), ints beyond 64 bits, datetimes (naive or
-tz-aware, to the microsecond, ``zoneinfo`` zones by name), dates, times, timedeltas, Decimals and
-UUIDs.
+cell can hold, each as a flat payload (nothing nests, so a value's depth costs no recursion):
+tuples (which come back tuples), bytearrays, ints beyond 64 bits, datetimes and times (to the
+microsecond, ``fold`` kept), dates, timedeltas, Decimals, UUIDs and pydantic's
+``PydanticUndefined``. Types are matched exactly: a subclass (a ``pd.Timestamp``, a str Enum, a
+namedtuple) is not taken for its base.
 
 >>> import datetime as dt
 >>> value = {"when": dt.datetime(2024, 5, 1, 12, 30), "loc": ("a", 1)}
 >>> unpackb(packb(value)) == value
 True
+
+Between our own processes (``pickle_fallback=True``) anything else travels pickled with
+cloudpickle, time zones included (a ``zoneinfo`` zone by its key, a fixed offset as the offset,
+any other zone object pickled once per message), so every executor gives the sync executor's
+answer. **Files** (``flowschema.io``) never hold pickles: there an Enum is stored as its
+``value``, a subclass of a carried type as that type, a zone without a name as its UTC offset at
+that instant, a pytz or dateutil zone by its IANA name (read back as ``zoneinfo``), and any other
+object as its ``repr()`` string.
 
 **Chunks** travel column-oriented, so that turning cells into Python values happens in the
 workers, in parallel: numpy columns as typed buffers (dtype + raw bytes), Arrow-backed and
@@ -17,19 +27,19 @@ nullable columns (``str``, ``Int64``, ``boolean``, ``ArrowDtype``...) as one Arr
 categoricals as codes plus their categories, and only the remaining columns (object, tz-aware
 datetimes, periods...) as msgpack lists of values normalised by the sender.
 
-Between our own processes, a value msgpack cannot carry (an arbitrary object in an object
-column, an Enum in a ``model_dump()``) travels pickled with cloudpickle, so every executor gives
-the sync executor's answer. Files (``flowschema.io``) never accept pickles.
-
-Decoding is bounded: a payload may not decompress beyond ``MAX_PAYLOAD_BYTES``, msgpack's own
-limits follow the payload's size, Arrow buffers are validated, and a corrupt payload raises
-``TransportError`` rather than exhausting memory.
+Decoding is bounded: a payload may not decompress beyond ``MAX_PAYLOAD_BYTES`` (checked while
+decompressing), containers nest at most ``msgpack``'s 1,024 levels, an optional budget bounds the
+memory the decoded objects may take (``unpackb(..., max_decoded_bytes=)``), Arrow buffers are
+validated, offsets and sizes are checked, and a corrupt payload raises ``TransportError`` rather
+than exhausting memory or the stack.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import pickle
+import struct
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -40,6 +50,7 @@ import msgpack
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from pydantic_core import PydanticUndefined
 
 from flowschema.records import ColumnChunk, RecordChunk, normalize_column
 from flowschema.validation import ChunkResult
@@ -62,9 +73,20 @@ COMPRESSIONS = (None, "lz4")
 #: the largest payload (after decompression) a decoder accepts
 MAX_PAYLOAD_BYTES = 2**31
 
-_TUPLE, _BIGINT, _DATETIME, _DATE, _TIME, _TIMEDELTA, _DECIMAL, _UUID, _PICKLE = range(1, 10)
+# Extension codes. Those of FlowSchema 0.1.0 (1-9, nested payloads) are no longer read.
+(_TUPLE, _BYTEARRAY, _BIGINT, _DATETIME, _DATE, _TIME, _TIMEDELTA, _DECIMAL, _UUID, _UNDEFINED,
+ _PICKLE) = range(16, 27)
 _PLAIN, _LZ4 = b"\x00", b"\x01"  # the first byte of every payload
 _NUMPY_KINDS = "biufcmM"  # dtypes whose raw bytes may be sent and received
+_DATETIME_FIELDS = struct.Struct("<hBBBBBIB")  # year, month, day, hour, minute, second, microsecond, fold
+_TIME_FIELDS = struct.Struct("<BBBIB")  # hour, minute, second, microsecond, fold
+_TIMEDELTA_FIELDS = struct.Struct("<iii")  # days, seconds, microseconds
+_DATE_FIELDS = struct.Struct("<i")  # proleptic ordinal
+_ZONE_INDEX = struct.Struct("<I")
+_OFFSET = struct.Struct("<q")  # microseconds east of UTC
+# how a time zone follows a datetime's or time's fields: its tag byte, then its data
+_NO_ZONE, _ZONE_KEY, _ZONE_OFFSET, _ZONE_PICKLED, _ZONE_SEEN = b"n", b"k", b"o", b"p", b"s"
+_MAX_DECODED_ESTIMATE_PER_EXT = 160  # bytes a decoded extension value may take, at most
 
 
 class TransportError(ValueError):
@@ -78,123 +100,251 @@ def check_compression(compression: Any) -> str | None:
     return compression
 
 
-# -- values -------------------------------------------------------------------------------------
+# -- values: encoding ---------------------------------------------------------------------------
 
 
-def _encode_tz(tz: dt.tzinfo | None, at: dt.datetime | None) -> Any:
-    if tz is None:
+_WALKED = frozenset((list, dict, bytearray))  # types msgpack would pack natively but not exactly
+
+
+def _exact(value: Any) -> Any:
+    """``value`` with bytearrays inside lists and dicts made extensions (msgpack would pack them
+    as bytes, and never asks ``default`` about them)."""
+    kind = type(value)
+    if kind is list:
+        return [_exact(item) if type(item) in _WALKED else item for item in value]
+    if kind is dict:
+        return {(_exact(key) if type(key) in _WALKED else key): (_exact(item) if type(item) in _WALKED else item)
+                for key, item in value.items()}
+    if kind is bytearray:
+        return msgpack.ExtType(_BYTEARRAY, bytes(value))
+    return value
+
+
+def _zone_name(tz: dt.tzinfo) -> str | None:
+    """The IANA name of a pytz or dateutil zone, if it has one ``zoneinfo`` knows."""
+    name = getattr(tz, "zone", None) or getattr(tz, "_filename", None)
+    if not isinstance(name, str):
         return None
-    if isinstance(tz, ZoneInfo) and tz.key:
-        return tz.key
-    offset = tz.utcoffset(at)
-    if offset is None:
+    name = name.rpartition("zoneinfo/")[2]
+    try:
+        ZoneInfo(name)
+    except (ValueError, OSError):
         return None
-    return [offset.days * 86400 + offset.seconds, offset.microseconds]
+    return name
 
 
-def _decode_tz(encoded: Any) -> dt.tzinfo | None:
-    if encoded is None:
-        return None
-    if isinstance(encoded, str):
-        return ZoneInfo(encoded)
-    seconds, microseconds = encoded
-    offset = dt.timedelta(seconds=seconds, microseconds=microseconds)
-    return dt.timezone.utc if not offset else dt.timezone(offset)
+class _Encoder:
+    """Packs one message; remembers the zones it pickled, so each travels once."""
 
+    def __init__(self, pickle_fallback: bool) -> None:
+        self.pickle_fallback = pickle_fallback
+        self.zones: dict[int, int] = {}  # id of a pickled zone -> its number in this message
 
-def _ext(value: Any, pickle_fallback: bool) -> Any:
-    """The msgpack extension (or plain value) that carries ``value``."""
-    if isinstance(value, tuple):
-        return msgpack.ExtType(_TUPLE, packb(list(value), pickle_fallback))
-    if isinstance(value, dt.datetime):
-        fields = [value.year, value.month, value.day, value.hour, value.minute, value.second,
-                  value.microsecond, value.fold, _encode_tz(value.tzinfo, value)]
-        return msgpack.ExtType(_DATETIME, packb(fields))
-    if isinstance(value, dt.date):
-        return msgpack.ExtType(_DATE, packb(value.toordinal()))
-    if isinstance(value, dt.time):
-        fields = [value.hour, value.minute, value.second, value.microsecond, value.fold, _encode_tz(value.tzinfo, None)]
-        return msgpack.ExtType(_TIME, packb(fields))
-    if isinstance(value, dt.timedelta):
-        return msgpack.ExtType(_TIMEDELTA, packb([value.days, value.seconds, value.microseconds]))
-    if isinstance(value, Decimal):
-        return msgpack.ExtType(_DECIMAL, str(value).encode())
-    if isinstance(value, UUID):
-        return msgpack.ExtType(_UUID, value.bytes)
-    if type(value) is int:  # only ints beyond 64 bits reach here
-        return msgpack.ExtType(_BIGINT, str(value).encode())
-    if pickle_fallback:  # subclasses (an Enum, an OrderedDict) and arbitrary objects
+    def pack(self, value: Any) -> bytes:
+        return msgpack.packb(_exact(value), default=self.default, use_bin_type=True, strict_types=True)
+
+    def zone(self, tz: dt.tzinfo | None, at: dt.datetime | None) -> bytes:
+        if tz is None:
+            return _NO_ZONE
+        if type(tz) is ZoneInfo and tz.key:
+            return _ZONE_KEY + tz.key.encode()
+        if type(tz) is dt.timezone or not self.pickle_fallback:
+            name = None if type(tz) is dt.timezone else _zone_name(tz)
+            if name is not None:
+                return _ZONE_KEY + name.encode()
+            offset = tz.utcoffset(at)
+            return _NO_ZONE if offset is None else _ZONE_OFFSET + _OFFSET.pack(offset // dt.timedelta(microseconds=1))
+        number = self.zones.get(id(tz))
+        if number is not None:
+            return _ZONE_SEEN + _ZONE_INDEX.pack(number)
+        number = self.zones[id(tz)] = len(self.zones)
         import cloudpickle
 
-        return msgpack.ExtType(_PICKLE, cloudpickle.dumps(value))
-    for base in (str, bytes, int, float, list, dict):  # subclasses (a str Enum) travel as their base
+        return _ZONE_PICKLED + _ZONE_INDEX.pack(number) + cloudpickle.dumps(tz)
+
+    def default(self, value: Any) -> Any:
+        """The extension (or packable value) that carries ``value``; msgpack asks only once."""
+        ext = self.extension(value)
+        if ext is not None:
+            return ext
+        if self.pickle_fallback:  # subclasses (a Timestamp, an Enum, an OrderedDict) and arbitrary objects
+            import cloudpickle
+
+            return msgpack.ExtType(_PICKLE, cloudpickle.dumps(value))
+        stored = _for_files(value)
+        ext = self.extension(stored)
+        return _exact(stored) if ext is None else ext
+
+    def extension(self, value: Any) -> Any:
+        """The extension of a value of a carried type (a list for a tuple), else None."""
+        kind = type(value)
+        if kind is tuple:
+            return [_TUPLE_MARK, *(_exact(item) if type(item) in _WALKED else item for item in value)]
+        if kind is dt.datetime:
+            fields = _DATETIME_FIELDS.pack(value.year, value.month, value.day, value.hour, value.minute,
+                                           value.second, value.microsecond, value.fold)
+            return msgpack.ExtType(_DATETIME, fields + self.zone(value.tzinfo, value))
+        if kind is dt.date:
+            return msgpack.ExtType(_DATE, _DATE_FIELDS.pack(value.toordinal()))
+        if kind is dt.time:
+            fields = _TIME_FIELDS.pack(value.hour, value.minute, value.second, value.microsecond, value.fold)
+            return msgpack.ExtType(_TIME, fields + self.zone(value.tzinfo, None))
+        if kind is dt.timedelta:
+            return msgpack.ExtType(_TIMEDELTA, _TIMEDELTA_FIELDS.pack(value.days, value.seconds, value.microseconds))
+        if kind is Decimal:
+            return msgpack.ExtType(_DECIMAL, str(value).encode())
+        if kind is UUID:
+            return msgpack.ExtType(_UUID, value.bytes)
+        if kind is int and not -(2**63) <= value < 2**64:
+            return msgpack.ExtType(_BIGINT, str(value).encode())
+        if value is PydanticUndefined:
+            return msgpack.ExtType(_UNDEFINED, b"")
+        return None
+
+
+def _for_files(value: Any) -> Any:
+    """What a file stores for a value of a type it cannot keep (files hold no pickles)."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dt.datetime):  # a pd.Timestamp, or another subclass
+        return dt.datetime(value.year, value.month, value.day, value.hour, value.minute, value.second,
+                           value.microsecond, value.tzinfo, fold=value.fold)
+    if isinstance(value, dt.date):
+        return dt.date(value.year, value.month, value.day)
+    if isinstance(value, dt.time):
+        return dt.time(value.hour, value.minute, value.second, value.microsecond, value.tzinfo, fold=value.fold)
+    if isinstance(value, dt.timedelta):  # a pd.Timedelta: its nanoseconds are dropped
+        return dt.timedelta(days=value.days, seconds=value.seconds, microseconds=value.microseconds)
+    if isinstance(value, UUID):
+        return UUID(int=value.int)
+    for base in (int, float, str, bytes, tuple, list, dict, Decimal):
         if isinstance(value, base):
             return base(value)
-    kind = type(value)
-    raise TypeError(f"cannot encode a value of type {kind.__module__}.{kind.__qualname__}: {value!r:.80}")
+    return repr(value)
 
 
-def _default_plain(value: Any) -> Any:
-    return _ext(value, False)
-
-
-def _default_pickling(value: Any) -> Any:
-    return _ext(value, True)
-
-
-def _ext_hook(code: int, data: bytes, allow_pickle: bool) -> Any:
-    if code == _TUPLE:
-        return tuple(unpackb(data, allow_pickle))
-    if code == _BIGINT:
-        return int(data)
-    if code == _DATETIME:
-        *parts, fold, tz = unpackb(data)
-        return dt.datetime(*parts, fold=fold, tzinfo=_decode_tz(tz))
-    if code == _DATE:
-        return dt.date.fromordinal(unpackb(data))
-    if code == _TIME:
-        *parts, fold, tz = unpackb(data)
-        return dt.time(*parts, fold=fold, tzinfo=_decode_tz(tz))
-    if code == _TIMEDELTA:
-        days, seconds, microseconds = unpackb(data)
-        return dt.timedelta(days=days, seconds=seconds, microseconds=microseconds)
-    if code == _DECIMAL:
-        return Decimal(data.decode())
-    if code == _UUID:
-        return UUID(bytes=data)
-    if code == _PICKLE and allow_pickle:
-        return pickle.loads(data)
-    raise TransportError(f"unexpected msgpack extension type {code}: the payload is corrupt or from another program")
-
-
-def _plain_hook(code: int, data: bytes) -> Any:
-    return _ext_hook(code, data, False)
-
-
-def _pickling_hook(code: int, data: bytes) -> Any:
-    return _ext_hook(code, data, True)
+_TUPLE_MARK = msgpack.ExtType(_TUPLE, b"")  # the first item of a list that stands for a tuple
+_TUPLE_START = object()  # what that item decodes to
 
 
 def packb(value: Any, pickle_fallback: bool = False) -> bytes:
     """Encode ``value`` to msgpack bytes.
 
-    A value of a type not listed above raises TypeError, unless ``pickle_fallback`` (for
-    messages between our own processes) lets it travel pickled.
+    Values of types with no extension are pickled when ``pickle_fallback`` (for messages between
+    our own processes), else stored as files store them (see the module's docstring).
     """
-    default = _default_pickling if pickle_fallback else _default_plain
-    return msgpack.packb(value, default=default, use_bin_type=True, strict_types=True)
+    return _Encoder(pickle_fallback).pack(value)
 
 
-def unpackb(data: bytes, allow_pickle: bool = False) -> Any:
+# -- values: decoding ---------------------------------------------------------------------------
+
+
+class _Decoder:
+    """Unpacks one message, charging an estimate of the decoded objects' size to a budget."""
+
+    def __init__(self, allow_pickle: bool, budget: list[int] | None) -> None:
+        self.allow_pickle = allow_pickle
+        self.budget = budget  # [bytes left], shared by the cells of a column; None: unbounded
+        self.zones: list[dt.tzinfo] = []
+
+    def charge(self, size: int) -> None:
+        self.budget[0] -= size
+        if self.budget[0] < 0:
+            raise TransportError("decoded values exceed the size limit")
+
+    def unpack(self, data: bytes) -> Any:
+        bounded = self.budget is not None
+        if bounded:
+            self.charge(2 * len(data) + 64)
+        return msgpack.unpackb(data, ext_hook=self.ext_hook, list_hook=self.list_hook,
+                               object_hook=self.object_hook if bounded else None, raw=False, strict_map_key=False)
+
+    def list_hook(self, items: list) -> list | tuple:
+        if self.budget is not None:
+            self.charge(56 + 64 * len(items))
+        if items and items[0] is _TUPLE_START:
+            return tuple(items[1:])
+        return items
+
+    def object_hook(self, mapping: dict) -> dict:
+        self.charge(232 + 128 * len(mapping))
+        return mapping
+
+    def zone(self, data: bytes) -> dt.tzinfo | None:
+        tag, rest = data[:1], data[1:]
+        if tag == _NO_ZONE and not rest:
+            return None
+        if tag == _ZONE_KEY:
+            return ZoneInfo(rest.decode())
+        if tag == _ZONE_OFFSET:
+            (microseconds,) = _OFFSET.unpack(rest)
+            return dt.timezone.utc if not microseconds else dt.timezone(dt.timedelta(microseconds=microseconds))
+        (number,) = _ZONE_INDEX.unpack(rest[:4])
+        if tag == _ZONE_SEEN:
+            return self.zones[number]
+        if tag == _ZONE_PICKLED and self.allow_pickle and number == len(self.zones):
+            self.zones.append(pickle.loads(rest[4:]))
+            return self.zones[number]
+        raise TransportError("bad time zone in payload")
+
+    def ext_hook(self, code: int, data: bytes) -> Any:
+        if self.budget is not None:
+            self.charge(_MAX_DECODED_ESTIMATE_PER_EXT + len(data))
+        try:
+            return self._ext(code, data)
+        except TransportError:
+            raise
+        except Exception as exc:
+            raise TransportError(f"bad msgpack extension {code} ({type(exc).__name__}: {exc})") from None
+
+    def _ext(self, code: int, data: bytes) -> Any:
+        if code == _TUPLE and not data:
+            return _TUPLE_START
+        if code == _DATETIME:
+            fields = _DATETIME_FIELDS.unpack(data[:_DATETIME_FIELDS.size])
+            return dt.datetime(*fields[:7], fold=fields[7], tzinfo=self.zone(data[_DATETIME_FIELDS.size:]))
+        if code == _DATE:
+            return dt.date.fromordinal(_DATE_FIELDS.unpack(data)[0])
+        if code == _TIME:
+            fields = _TIME_FIELDS.unpack(data[:_TIME_FIELDS.size])
+            return dt.time(*fields[:4], fold=fields[4], tzinfo=self.zone(data[_TIME_FIELDS.size:]))
+        if code == _TIMEDELTA:
+            days, seconds, microseconds = _TIMEDELTA_FIELDS.unpack(data)
+            return dt.timedelta(days=days, seconds=seconds, microseconds=microseconds)
+        if code == _BYTEARRAY:
+            return bytearray(data)
+        if code == _BIGINT:
+            if len(data) > 4300:  # Python's own limit on int(str) digits
+                raise TransportError("integer too large")
+            return int(data)
+        if code == _DECIMAL:
+            return Decimal(data.decode())
+        if code == _UUID:
+            return UUID(bytes=data)
+        if code == _UNDEFINED and not data:
+            return PydanticUndefined
+        if code == _PICKLE and self.allow_pickle:
+            return pickle.loads(data)
+        raise TransportError(
+            f"unexpected msgpack extension type {code}: the payload is corrupt, from another program or from "
+            "an earlier FlowSchema version"
+        )
+
+
+def unpackb(data: bytes, allow_pickle: bool = False, max_decoded_bytes: int | list[int] | None = None) -> Any:
     """Decode bytes written by ``packb``; a corrupt payload raises ``TransportError``.
 
     Pickled values are refused unless ``allow_pickle`` (only for messages from our own processes).
+    ``max_decoded_bytes`` bounds an estimate of the memory the decoded objects take (a one-item
+    list is a budget shared by several calls, decremented as they go).
     """
+    budget = [max_decoded_bytes] if isinstance(max_decoded_bytes, int) else max_decoded_bytes
     try:
-        return msgpack.unpackb(data, ext_hook=_pickling_hook if allow_pickle else _plain_hook, raw=False,
-                               strict_map_key=False)
+        return _Decoder(allow_pickle, budget).unpack(data)
     except TransportError:
         raise
+    except msgpack.StackError:
+        raise TransportError("corrupt msgpack payload: values nested deeper than 1,024 levels") from None
     except Exception as exc:
         raise TransportError(f"corrupt msgpack payload ({type(exc).__name__}: {exc})") from None
 
@@ -208,24 +358,34 @@ def _frame(message: bytes, compression: str | None) -> bytes:
     return _PLAIN + message
 
 
-def _unframe(payload: bytes) -> bytes:
-    header, body = payload[:1], payload[1:]
+_LZ4_STEP = 64 * 2**20  # bytes decompressed per step, so the limit is checked as it grows
+
+
+def _unframe(payload: bytes) -> memoryview | bytearray:
+    """The message inside ``payload``; an LZ4 frame is decompressed a step at a time and
+    abandoned as soon as it grows beyond ``MAX_PAYLOAD_BYTES``."""
+    view = memoryview(payload)
+    header, body = bytes(view[:1]), view[1:]
     if header == _PLAIN:
-        message = body
-    elif header == _LZ4:
-        decompressor = lz4.frame.LZ4FrameDecompressor()
-        try:
-            message = decompressor.decompress(body, max_length=MAX_PAYLOAD_BYTES + 1)
-        except RuntimeError as exc:
-            raise TransportError(f"corrupt LZ4 frame: {exc}") from None
-        if len(message) > MAX_PAYLOAD_BYTES:
-            raise TransportError(f"payload decompresses beyond MAX_PAYLOAD_BYTES ({MAX_PAYLOAD_BYTES:,} bytes)")
-        if not decompressor.eof:
-            raise TransportError("truncated LZ4 frame")
-    else:
+        if len(body) > MAX_PAYLOAD_BYTES:
+            raise TransportError(f"payload larger than MAX_PAYLOAD_BYTES ({MAX_PAYLOAD_BYTES:,} bytes)")
+        return body
+    if header != _LZ4:
         raise TransportError("not a FlowSchema payload (unknown header byte)")
-    if len(message) > MAX_PAYLOAD_BYTES:
-        raise TransportError(f"payload larger than MAX_PAYLOAD_BYTES ({MAX_PAYLOAD_BYTES:,} bytes)")
+    decompressor = lz4.frame.LZ4FrameDecompressor()
+    message = bytearray()
+    pending = body
+    try:
+        while not decompressor.eof:
+            step = decompressor.decompress(pending, max_length=_LZ4_STEP)
+            pending = b""
+            message += step
+            if len(message) > MAX_PAYLOAD_BYTES:
+                raise TransportError(f"payload decompresses beyond MAX_PAYLOAD_BYTES ({MAX_PAYLOAD_BYTES:,} bytes)")
+            if not step and decompressor.needs_input:
+                raise TransportError("truncated LZ4 frame")
+    except RuntimeError as exc:
+        raise TransportError(f"corrupt LZ4 frame: {exc}") from None
     return message
 
 
@@ -338,15 +498,30 @@ def decode_chunk(payload: bytes) -> ColumnChunk | RecordChunk:
     message = unpackb(_unframe(payload), allow_pickle=True)
     try:
         if "records" in message:
-            return RecordChunk(message["start"], tuple(message["records"]))
-        size = message["size"]
+            return RecordChunk(_count(message["start"], "start"), tuple(message["records"]))
+        size = _count(message["size"], "size")
+        names, column_messages = tuple(message["names"]), message["columns"]
+        if len(names) != len(column_messages):
+            raise TransportError("malformed chunk message (names and columns differ in number)")
+        if size * (_ROW_BYTES + _CELL_BYTES * len(names)) > MAX_PAYLOAD_BYTES:
+            raise TransportError(f"a chunk of {size:,} rows would exceed MAX_PAYLOAD_BYTES as rows")
         arrow_columns = _read_arrow_stream(message["arrow"]) if message["arrow"] is not None else []
-        columns = tuple(_decode_column(column, size, arrow_columns) for column in message["columns"])
-        return ColumnChunk(message["start"], size, tuple(message["names"]), columns)
+        columns = tuple(_decode_column(column, size, arrow_columns) for column in column_messages)
+        return ColumnChunk(_count(message["start"], "start"), size, names, columns)
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         if isinstance(exc, TransportError):
             raise
         raise TransportError(f"malformed chunk message ({type(exc).__name__}: {exc})") from None
+
+
+_ROW_BYTES, _CELL_BYTES = 64, 64  # what a row dict and one of its cells take, about
+
+
+def _count(value: Any, what: str) -> int:
+    """``value`` if it is a non-negative int, else a ``TransportError`` naming ``what``."""
+    if type(value) is not int or value < 0:
+        raise TransportError(f"malformed message: {what} is {value!r}, not a count")
+    return value
 
 
 # -- results ------------------------------------------------------------------------------------
@@ -369,34 +544,45 @@ def encode_result(result: ChunkResult, compression: str | None = None) -> bytes:
             key = (error["type"], error["loc"], error["msg"], None if ctx is None else tuple(ctx.items()))
             kind_ids.append(kinds.setdefault(key, len(kinds)))
             inputs.append(error["input"])
-    kind_list = [[error_type, list(loc), msg, None if ctx is None else dict(ctx)]
-                 for error_type, loc, msg, ctx in kinds]
+    kind_list = [[error_type, loc, msg, None if ctx is None else dict(ctx)] for error_type, loc, msg, ctx in kinds]
     message = [result.start, result.size, kind_list, offsets, counts, kind_ids, inputs, result.values]
     return _frame(packb(message, pickle_fallback=True), compression)
 
 
-def _error_template(error_type: str, loc: list, msg: str, ctx: dict | None) -> dict:
-    template = {"type": error_type, "loc": tuple(loc), "msg": msg, "input": None}
+def _error_template(error_type: str, loc: tuple, msg: str, ctx: dict | None) -> dict:
+    if type(loc) is not tuple:
+        raise TransportError("malformed result message (an error's loc is not a tuple)")
+    template = {"type": error_type, "loc": loc, "msg": msg, "input": None}
     if ctx is not None:
         template["ctx"] = ctx
     return template
 
 
 def decode_result(payload: bytes) -> ChunkResult:
-    """Decode bytes written by ``encode_result``."""
+    """Decode bytes written by ``encode_result``; offsets, counts and sizes are checked."""
     try:
         start, size, kind_list, offsets, counts, kind_ids, inputs, values = unpackb(
             _unframe(payload), allow_pickle=True
         )
+        _count(start, "start")
+        _count(size, "size")
         templates = [_error_template(*kind) for kind in kind_list]
+        if any(type(kind_id) is not int or not 0 <= kind_id < len(templates) for kind_id in kind_ids):
+            raise TransportError("malformed result message (an error kind out of range)")
         errors = [dict(templates[kind_id], input=value) for kind_id, value in zip(kind_ids, inputs, strict=True)]
         failed = {}
-        end = 0
+        end, previous = 0, -1
         for offset, count in zip(offsets, counts, strict=True):
+            if type(offset) is not int or not previous < offset < size or type(count) is not int or count < 1:
+                raise TransportError(f"malformed result message (row offset {offset!r} or error count {count!r} "
+                                     f"out of range for a chunk of {size} rows)")
             failed[offset] = tuple(errors[end : end + count])
             end += count
+            previous = offset
         if end != len(errors):
-            raise ValueError("error counts do not add up")
+            raise TransportError("malformed result message (error counts do not add up)")
+        if values is not None and (type(values) is not list or len(values) != size):
+            raise TransportError("malformed result message (values do not match the rows)")
         return ChunkResult(start, size, failed, values)
     except (TypeError, ValueError, IndexError) as exc:
         if isinstance(exc, TransportError):

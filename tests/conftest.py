@@ -1,25 +1,37 @@
 """Shared fixtures. ``executor`` runs a test once per executor: every executor must give the
 answer the sync executor (and pydantic) gives. Ray runs for real: one local Ray per test module
-that needs it, shut down when the module is done. Ray missing is an error, never a skip."""
+that needs it, shut down when the module is done. Ray missing is an error, never a skip.
+
+Every Ray of the suite lives in a private temp dir (``RAY_TMPDIR``, set here before anything
+imports Ray), so ``address="auto"`` finds only the suite's own clusters and the checks for
+leftover processes count only the suite's: a Ray someone else runs on the machine is left alone.
+"""
 
 from __future__ import annotations
+
+import os
+import tempfile
 
 import pandas as pd
 import pytest
 
-import flowschema  # noqa: F401  (registers df.flowschema)
-from flowschema.executor import close_shared
-from tests.processes import wait_until_no_ray_processes
+os.environ["RAY_TMPDIR"] = tempfile.mkdtemp(prefix="fs", dir="/tmp")  # short: socket paths are limited
+
+import flowschema  # noqa: E402  (registers df.flowschema)
+from tests.processes import stop_ray_processes, wait_until_no_ray_processes  # noqa: E402
 
 EXECUTORS = ["sync", "multiprocessing", "ray"]
 
 
 @pytest.fixture(scope="session", autouse=True)
 def no_ray_left_behind():
-    """After the whole suite, no Ray process may still be running."""
+    """After the whole suite, no Ray process the suite started may still be running."""
     yield
-    close_shared()
-    wait_until_no_ray_processes("Ray processes outlived the test suite")
+    flowschema.close()
+    try:
+        wait_until_no_ray_processes("Ray processes outlived the test suite")
+    finally:
+        stop_ray_processes()
 
 
 @pytest.fixture(scope="module")
@@ -27,9 +39,9 @@ def local_ray():
     """A local Ray with 2 CPUs for this module; RayExecutor(address=None) finds and uses it."""
     import ray
 
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     yield ray
-    close_shared("ray")
+    flowschema.close()
     ray.shutdown()
 
 

@@ -2,8 +2,9 @@
 
 The ``context`` dict steers them: ``exit_marker`` makes the first validation of a row with
 ``n == -1`` kill its process (``os._exit``) and leave the marker file, so a retry succeeds;
-``always_exit`` kills on every try; ``started`` and ``delay`` make each row slow and tell the
-test that work has begun.
+``always_exit`` kills on every try; ``started`` tells the test that work has begun, and
+``hold`` (a path) makes every row wait until that file exists, so a test can interrupt a run
+that is certainly still going, however slow or busy the machine.
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ class Faulty(BaseModel):
             pathlib.Path(context["started"]).touch()
         if context.get("delay"):
             time.sleep(context["delay"])
+        if context.get("hold"):
+            deadline = time.monotonic() + 120  # never hang a test run for good
+            while not os.path.exists(context["hold"]) and time.monotonic() < deadline:
+                time.sleep(0.005)
         if value % 7 == 0:
             raise ValueError("multiples of seven are unlucky")
         return value

@@ -1,28 +1,62 @@
-"""Finding the Ray processes running on this machine, to check that none are left behind."""
+"""The Ray processes this test session started, found by the private Ray temp dir they write in.
+
+``conftest.py`` points ``RAY_TMPDIR`` at a fresh directory before anything starts Ray, so every
+Ray of the suite (a local ``ray.init``, a ``ray start`` cluster, subprocesses) keeps files open
+under it. A Ray someone else runs on the machine never does, so it is never counted or stopped.
+"""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from pathlib import Path
 
 
+def ray_temp_dir() -> str:
+    """The suite's private Ray temp dir (set by conftest.py)."""
+    return os.environ["RAY_TMPDIR"]
+
+
 def ray_processes() -> list[int]:
-    """Pids of the Ray daemons and workers running on this machine."""
+    """Pids of the live processes holding files open in the suite's Ray temp dir."""
+    prefix = ray_temp_dir().rstrip("/") + "/"
     pids = []
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
-            except OSError:
-                continue
-            if b"raylet" in command or b"gcs_server" in command or command.startswith(b"ray::"):
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if any(os.readlink(link).startswith(prefix) for link in (entry / "fd").iterdir()):
                 pids.append(int(entry.name))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
     return pids
 
 
+def process_command(pid: int) -> bytes:
+    """The command line of ``pid`` (empty if it is gone)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def wait_until_no_ray_processes(message: str, timeout: float = 30) -> None:
-    """Give Ray up to ``timeout`` seconds to stop, then fail with ``message`` if it has not."""
+    """Give the suite's Ray up to ``timeout`` seconds to stop, then fail with ``message``."""
     deadline = time.monotonic() + timeout
     while ray_processes() and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not ray_processes(), message
+    assert not ray_processes(), f"{message}: {ray_processes()}"
+
+
+def stop_ray_processes(grace: float = 10) -> None:
+    """Stop the suite's Ray processes (never another Ray on the machine): SIGTERM, then SIGKILL."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in ray_processes():
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + grace
+        while ray_processes() and time.monotonic() < deadline:
+            time.sleep(0.2)

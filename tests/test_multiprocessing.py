@@ -11,6 +11,7 @@ import sys
 import textwrap
 import threading
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -43,11 +44,13 @@ def wait_for(path, timeout=30):
         time.sleep(0.01)
 
 
-def validate_interrupted(frame, executor, context) -> None:
+def validate_interrupted(frame, executor, tmp_path) -> None:
     """Validate ``frame`` and press Ctrl-C (SIGINT to the main thread) once the first row started.
 
-    Passes only if the KeyboardInterrupt really came mid-run.
+    Every row waits for a file that appears only after the interrupt, so the run is certainly
+    still going when Ctrl-C comes, however slow the machine.
     """
+    context = {"started": str(tmp_path / "started"), "hold": str(tmp_path / "release")}
     main = threading.main_thread().ident
 
     def interrupt_when_started():
@@ -61,6 +64,7 @@ def validate_interrupted(frame, executor, context) -> None:
             frame.flowschema.validate(Faulty, executor, context=context)
     finally:
         interrupter.join()
+        Path(context["hold"]).touch()  # lets anything that survived the interrupt finish
 
 
 def is_running(pid: int) -> bool:
@@ -125,12 +129,11 @@ def test_a_worker_killed_from_outside_loses_no_rows(tmp_path):
 
 
 def test_ctrl_c_stops_the_workers_and_the_executor_stays_usable(tmp_path):
-    context = {"started": str(tmp_path / "started"), "delay": 0.01}
     frame = FRAME[FRAME["n"] != -1]
     with MultiProcessingExecutor(Faulty, max_workers=2, chunksize=10) as executor:
         executor.start()
         pids = executor.worker_pids()
-        validate_interrupted(frame, executor, context)
+        validate_interrupted(frame, executor, tmp_path)
         assert not any(is_running(pid) for pid in pids)
         assert executor.worker_pids() == []
         assert_same_result(frame.flowschema.validate(Faulty, executor), frame.flowschema.validate(Faulty, "sync"))

@@ -6,6 +6,7 @@ local Ray in the other modules (see conftest.py)."""
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -23,7 +24,7 @@ from flowschema import WorkerCrashError
 from flowschema.executor.ray import RayExecutor
 from tests.faulty import Faulty
 from tests.models import Person
-from tests.processes import ray_processes, wait_until_no_ray_processes
+from tests.processes import process_command, ray_processes, stop_ray_processes, wait_until_no_ray_processes
 from tests.test_multiprocessing import FRAME, assert_same_result, validate_interrupted, wait_for
 
 RAY = str(Path(sys.executable).with_name("ray"))
@@ -37,20 +38,39 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def cluster():
-    """A head node and a second node, one CPU each, on loopback ports; stopped afterwards."""
+    """A head node and a second node, one CPU each, on loopback ports, in the suite's private Ray
+    temp dir and with a token of its own; stopped afterwards (only its processes, by pid)."""
     wait_until_no_ray_processes("a Ray from an earlier test module is still running")
     port, client_port = free_port(), free_port()
-    env = {**os.environ, "RAY_AUTH_MODE": "token"}  # the second node must present the head's token
+    token = secrets.token_hex(16)
+    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token}  # the second node presents it
     head = [RAY, "start", "--head", f"--port={port}", f"--ray-client-server-port={client_port}", "--num-cpus=1",
             "--include-dashboard=false", "--disable-usage-stats"]
-    subprocess.run(head, check=True, capture_output=True, env=env, timeout=120)
     try:
+        subprocess.run(head, check=True, capture_output=True, env=env, timeout=120)
         subprocess.run([RAY, "start", f"--address=127.0.0.1:{port}", "--num-cpus=1", "--disable-usage-stats"],
                        check=True, capture_output=True, env=env, timeout=120)
-        yield {"address": f"127.0.0.1:{port}", "client": f"ray://127.0.0.1:{client_port}"}
+        os.environ["RAY_AUTH_TOKEN"] = token  # what `ray start` would have left in ~/.ray/auth_token
+        yield {"address": f"127.0.0.1:{port}", "client": f"ray://127.0.0.1:{client_port}", "token": token}
     finally:
-        subprocess.run([RAY, "stop", "--force"], capture_output=True, timeout=120)
-    wait_until_no_ray_processes("Ray processes outlived `ray stop`")
+        flowschema.close()
+        os.environ.pop("RAY_AUTH_TOKEN", None)
+        stop_ray_processes()
+    wait_until_no_ray_processes("Ray processes outlived the cluster")
+
+
+@pytest.fixture
+def with_token(cluster, monkeypatch):
+    """This process presents the cluster's token, as an explicit address needs."""
+    monkeypatch.setenv("RAY_AUTH_MODE", "token")
+    return cluster
+
+
+@pytest.fixture(autouse=True)
+def disconnect_after_each_test():
+    """Each test connects as it says: the Ray connection FlowSchema made is ended after it."""
+    yield
+    flowschema.close()
 
 
 def test_auto_without_a_cluster_says_so():  # runs before the cluster fixture starts one
@@ -73,19 +93,19 @@ def test_auto_finds_the_two_node_cluster(cluster, people):
         assert len([node for node in ray.nodes() if node["Alive"]]) == 2
         assert executor.cluster_cpus() == 2
         check_people(executor, people)
+    assert ray.is_initialized()  # closing an executor keeps the connection for the others
+    flowschema.close()
     assert not ray.is_initialized()  # disconnected; the cluster itself keeps running
     assert ray_processes()
 
 
-def test_explicit_address_with_a_token(cluster, people, monkeypatch):
-    monkeypatch.setenv("RAY_AUTH_MODE", "token")
-    with RayExecutor(Person, address=cluster["address"]) as executor:
+def test_explicit_address_with_a_token(with_token, people):
+    with RayExecutor(Person, address=with_token["address"]) as executor:
         check_people(executor, people)
 
 
-def test_ray_client(cluster, people, monkeypatch):
-    monkeypatch.setenv("RAY_AUTH_MODE", "token")
-    with RayExecutor(Person, address=cluster["client"], compression="lz4") as executor:
+def test_ray_client(with_token, people):
+    with RayExecutor(Person, address=with_token["client"], compression="lz4") as executor:
         check_people(executor, people)
         entries = list(executor.run(people.to_dict("records")))
         assert [entry["status"] for entry in entries] == ["validated"] + ["failed"] * 4
@@ -107,8 +127,7 @@ def test_a_killed_worker_is_retried_and_no_row_is_lost(cluster, tmp_path):
     def kill_a_worker():
         wait_for(context["started"])
         for pid in ray_processes():
-            command = Path(f"/proc/{pid}/cmdline").read_bytes()
-            if command.startswith(b"ray::_validate_in_ray_worker"):
+            if process_command(pid).startswith(b"ray::_validate_in_ray_worker"):
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
                 return
@@ -131,10 +150,9 @@ def test_retries_exhausted_fail_naming_the_rows(cluster):
 
 
 def test_ctrl_c_cancels_the_tasks_and_the_executor_stays_usable(cluster, tmp_path):
-    context = {"started": str(tmp_path / "started"), "delay": 0.02}
     frame = FRAME[FRAME["n"] != -1]
     with RayExecutor(Faulty, address="auto", chunksize=10) as executor:
-        validate_interrupted(frame, executor, context)
+        validate_interrupted(frame, executor, tmp_path)
         small = frame.iloc[:30]
         assert_same_result(small.flowschema.validate(Faulty, executor), small.flowschema.validate(Faulty, "sync"))
 
@@ -202,7 +220,7 @@ def test_a_missing_token_gets_a_message_that_says_what_to_set(cluster):
         except ConnectionError as exc:
             print(exc)
     ''')
-    env = {key: value for key, value in os.environ.items() if not key.startswith("RAY_")}
+    env = {key: value for key, value in os.environ.items() if not key.startswith("RAY_AUTH")}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env,
                             check=True)
     assert f"could not connect to the Ray cluster at '{cluster['address']}'" in result.stdout

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import enum
 import math
 import uuid
+
+import pandas as pd
 import zoneinfo
 
+import dateutil.tz
 import pytest
+import pytz
+from pydantic_core import PydanticUndefined
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -69,9 +75,45 @@ def test_specific_values():
         assert typed(unpackb(packb(value))) == typed(value)
 
 
-def test_unknown_type_is_a_clear_error():
-    with pytest.raises(TypeError, match="cannot encode a value of type builtins.object"):
-        packb({"cell": object()})
+class Color(str, enum.Enum):
+    blue = "blue"
+
+
+class Point(tuple):
+    pass
+
+
+@pytest.mark.parametrize(("value", "stored"), [
+    (Color.blue, "blue"),  # an Enum: its value
+    (pd.Timestamp("2024-01-02 03:04:05.123456789"), dt.datetime(2024, 1, 2, 3, 4, 5, 123456)),
+    (pd.Timedelta("1 days 00:00:00.000001"), dt.timedelta(days=1, microseconds=1)),
+    (Point((1, 2)), (1, 2)),  # a subclass: its base
+    (bytearray(b"ab"), bytearray(b"ab")),
+    (PydanticUndefined, PydanticUndefined),
+    (object, repr(object)),  # anything else: its repr
+])
+def test_files_store_what_they_cannot_keep_as_documented(value, stored):
+    assert typed(unpackb(packb(value))) == typed(stored)
+    assert typed(unpackb(packb(value, pickle_fallback=True), allow_pickle=True)) == typed(value)  # between processes
+
+
+@pytest.mark.parametrize("zone", [dateutil.tz.gettz("Europe/Paris"), pytz.timezone("Europe/Paris")])
+def test_named_zones_of_other_libraries_are_stored_by_name_and_travel_as_they_are(zone):
+    moment = pd.Timestamp("2020-03-29 12:00").tz_localize(zone).to_pydatetime()
+    assert unpackb(packb(moment)).tzinfo == zoneinfo.ZoneInfo("Europe/Paris")
+    assert unpackb(packb(moment)) == moment
+    twice = unpackb(packb([moment, moment], pickle_fallback=True), allow_pickle=True)
+    assert [type(value.tzinfo) for value in twice] == [type(zone)] * 2 and twice[0] == moment
+    assert twice[0].tzinfo is twice[1].tzinfo  # pickled once per message
+
+
+def test_tuples_nested_deeper_than_the_stack_travel_and_hostile_nesting_is_refused():
+    deep = ()
+    for _ in range(900):
+        deep = (deep,)
+    assert unpackb(packb(deep)) == deep
+    with pytest.raises(TransportError, match="nested deeper"):
+        unpackb(b"\x91" * 5000 + b"\xc0")
 
 
 @pytest.mark.parametrize("payload", [b"\xc1", packb(list(range(10)))[:-3], b"\xd4\x63\x00"])
@@ -162,9 +204,8 @@ def test_arbitrary_objects_travel_pickled_between_processes_but_never_in_files()
     frame = pd.DataFrame({"period": pd.Series([pd.Period("2024-01", "M")], dtype=object)})
     chunk = next(frame_chunks(frame, 10))
     assert decode_chunk(encode_chunk(chunk)).rows() == chunk.rows()
-    with pytest.raises(TypeError, match="cannot encode a value of type pandas"):
-        packb(pd.Period("2024-01", "M"))
-    with pytest.raises(TransportError, match="unexpected msgpack extension type 9"):
+    assert unpackb(packb(pd.Period("2024-01", "M"))) == "Period('2024-01', 'M')"  # a file keeps its repr
+    with pytest.raises(TransportError, match="unexpected msgpack extension type 26"):
         unpackb(packb(Mood.HAPPY, pickle_fallback=True))
 
 

@@ -5,7 +5,8 @@ Import paths are a published API: ``flowschema.executor.sync_fifo``,
 Executors built by name for ``df.flowschema.validate`` are kept and reused by later calls
 with the same name, model and options (the ``MAX_SHARED_EXECUTORS`` most recently used: a
 notebook that redefines its model in every cell run must not pile up worker pools), and closed
-when the interpreter exits.
+when the interpreter exits or ``flowschema.close()`` is called. A Ray that FlowSchema started
+lives as long, whichever executor started it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import atexit
 import importlib
 import inspect
+import sys
 from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any
@@ -25,6 +27,7 @@ __all__ = [
     "EXECUTOR_NAMES",
     "MAX_SHARED_EXECUTORS",
     "BaseExecutor",
+    "close",
     "close_shared",
     "executor_class",
     "shared_executor",
@@ -87,8 +90,20 @@ def shared_executor(name: str, model: type[BaseModel], options: dict[str, Any]) 
     return executor, True
 
 
-@atexit.register
 def close_shared(name: str | None = None) -> None:
     """Close the executors kept for reuse (only those called ``name``, when given)."""
     for key in [key for key in _shared if name is None or key[0] == name]:
         _shared.pop(key).close()
+
+
+@atexit.register
+def close() -> None:
+    """Close every executor kept for reuse and end the Ray FlowSchema started in this process.
+
+    Called at the interpreter's exit; call it yourself to free workers and Ray sooner (the next
+    validation starts them again).
+    """
+    close_shared()
+    ray_executor = sys.modules.get("flowschema.executor.ray")  # Ray is imported only if it was used
+    if ray_executor is not None:
+        ray_executor.shutdown_ray()

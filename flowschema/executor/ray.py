@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import logging
 import os
 import socket
 import sys
@@ -37,7 +38,7 @@ from flowschema.executor.base import (
 from flowschema.transport import check_compression, decode_result
 from flowschema.validation import ChunkResult, ValidationOptions
 
-__all__ = ["MAX_RETRIES", "RayExecutor", "probe_address"]
+__all__ = ["MAX_RETRIES", "RayExecutor", "probe_address", "shutdown_ray"]
 
 #: how often Ray retries a task whose worker process or node died
 MAX_RETRIES = 3
@@ -112,6 +113,19 @@ def _importable(module_name: str) -> bool:
 
 # -- the driver side ----------------------------------------------------------------------------
 
+#: whether FlowSchema started (or connected to) the Ray of this process; it then ends it
+_ray_started_here = False
+
+
+def shutdown_ray() -> None:
+    """Shut down the local Ray FlowSchema started in this process, or disconnect from the cluster
+    it connected to; a Ray initialised by someone else is left alone."""
+    global _ray_started_here
+    if _ray_started_here and "ray" in sys.modules and sys.modules["ray"].is_initialized():
+        sys.modules["ray"].shutdown()
+    _ray_started_here = False
+
+
 
 class RayExecutor(BaseExecutor):
     """Validate as Ray tasks, on a local Ray or an existing cluster.
@@ -144,29 +158,36 @@ class RayExecutor(BaseExecutor):
             raise TypeError(f"address must be None, 'auto', 'host:port' or 'ray://host:port', got {address!r}")
         self.address = address
         self._ray = ray = _import_ray()
-        self._owns_ray = False
-        self._connect()
-        self._model_ref = ray.put(self._pickled_model())
+        self._model_ref = None
+        self._ready()
         self._task = ray.remote(num_cpus=1, max_retries=MAX_RETRIES, retry_exceptions=False)(_validate_in_ray_worker)
 
     def _connect(self) -> None:
+        global _ray_started_here
         ray = self._ray
         if ray.is_initialized():
             return
         address = self.address
         if address is None:
-            ray.init(address="local", include_dashboard=False, log_to_driver=False)
-            self._owns_ray = True
+            ray.init(address="local", include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+            _ray_started_here = True
             return
         if address != "auto":
             probe_address(address)
         try:
-            ray.init(address=address, log_to_driver=False)
+            ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
         except ConnectionError as exc:
             where = "running on this machine" if address == "auto" else f"at {address!r}"
             hint = "" if address == "auto" else _token_hint()
             raise ConnectionError(f"could not connect to the Ray cluster {where}: {exc}.{hint}") from None
-        self._owns_ray = True
+        _ray_started_here = True
+
+    def _ready(self) -> Any:
+        """Connect (again, after ``flowschema.close()``) and put the model in the object store."""
+        self._connect()
+        if self._model_ref is None:
+            self._model_ref = self._ray.put(self._pickled_model())
+        return self._model_ref
 
     def _pickled_model(self) -> bytes:
         """The model, by value when the cluster's workers cannot import its module."""
@@ -190,13 +211,14 @@ class RayExecutor(BaseExecutor):
 
     def map_chunks(self, chunks: Iterable[Chunk], options: ValidationOptions) -> Iterator[ChunkResult]:
         ray = self._ray
+        model_ref = self._ready()
         pickled_options = cloudpickle.dumps(options)
         in_flight: deque[tuple[Chunk, bytes, Any]] = deque()
         source = iter(chunks)
         try:
             while True:
                 submit_ahead(in_flight, source, self.max_inflight, self.compression,
-                             lambda payload: self._task.remote(self._model_ref, payload, pickled_options,
+                             lambda payload: self._task.remote(model_ref, payload, pickled_options,
                                                                self.compression))
                 if not in_flight:
                     return
@@ -225,10 +247,9 @@ class RayExecutor(BaseExecutor):
         )
 
     def close(self) -> None:
-        """Shut down the Ray this executor started; a Ray it found running is left alone."""
-        if self._owns_ray and self._ray.is_initialized():
-            self._ray.shutdown()
-        self._owns_ray = False
+        """Free this executor's model in the object store. The Ray it started (or connected to)
+        stays up for the other executors: ``flowschema.close()`` or the process's exit ends it."""
+        self._model_ref = None  # the object store frees what nothing refers to
 
     def __repr__(self) -> str:
         return (f"RayExecutor({self.schema_model.__name__}, address={self.address!r}, "
