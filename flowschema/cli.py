@@ -136,6 +136,19 @@ def demo(executors: list[str], report_path: str) -> None:
     print(f"\nHTML report written to {report_path}")
 
 
+def infer_command(args: argparse.Namespace) -> int:
+    """``flowschema infer``: print the source of a model drafted from a CSV or Parquet file."""
+    from flowschema.infer import infer_model_from_file, model_source
+
+    try:
+        model = infer_model_from_file(args.data, args.name, categories=args.categories, ranges=not args.no_ranges,
+                                      patterns=not args.no_patterns, sample=args.sample)
+    except (OSError, TypeError, ValueError) as exc:  # a bad option, or a file that cannot be read
+        raise UsageError(f"cannot infer a model from {args.data}: {exc}") from None
+    print(model_source(model), end="")
+    return EXIT_VALID
+
+
 def _parser() -> argparse.ArgumentParser:
     from flowschema.executor import EXECUTOR_NAMES
 
@@ -156,6 +169,14 @@ def _parser() -> argparse.ArgumentParser:
     demo_parser.add_argument("--executor", action="append", choices=EXECUTOR_NAMES,
                              help="run only these executors (repeat the option); default: all three")
     demo_parser.add_argument("--report", default="flowschema-demo-report.html", help="where to write the HTML report")
+    infer = commands.add_parser("infer", help="draft a pydantic model from a CSV or Parquet file; print its source")
+    infer.add_argument("data", help="a .csv (.csv.gz, .tsv) or .parquet file, read in batches")
+    infer.add_argument("--name", default="Record", help="the model's class name (default Record)")
+    infer.add_argument("--categories", type=int, default=20,
+                       help="text with at most this many distinct values becomes a Literal (default 20)")
+    infer.add_argument("--no-ranges", action="store_true", help="no ge/le bounds, no string lengths")
+    infer.add_argument("--no-patterns", action="store_true", help="no character patterns for text")
+    infer.add_argument("--sample", type=int, help="read only the first ROWS rows", metavar="ROWS")
     return parser
 
 
@@ -166,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             demo(args.executor or ["sync", "multiprocessing", "ray"], args.report)
             return EXIT_VALID
+        if args.command == "infer":
+            return infer_command(args)
         return validate_command(args)
     except UsageError as exc:
         print(f"flowschema: error: {exc}", file=sys.stderr)
