@@ -34,7 +34,7 @@ test: install-test chromium
 	$(PY) -m pytest
 	cd notebooks && ../$(PY) -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
 	  --nbval-sanitize-with nbval_sanitize.cfg 01_quickstart.ipynb 02_executors.ipynb 03_exploring_errors.ipynb \
-	  04_large_data.ipynb
+	  04_large_data.ipynb 05_from_data_to_model.ipynb
 
 # JupyterLab on the notebooks, and the dashboard app served by Voila (both on localhost).
 lab: install-notebook
@@ -49,6 +49,7 @@ bench: install-test
 	$(PY) -m benchmarks.bench_ray
 	$(PY) -m benchmarks.bench_dashboard
 	$(PY) -m benchmarks.bench_file
+	$(PY) -m benchmarks.bench_infer
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

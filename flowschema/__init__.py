@@ -18,6 +18,7 @@ from flowschema.errors import DataValidationError, FlowSchemaError, ResultFileEr
 from flowschema.executor import EXECUTOR_NAMES, close
 from flowschema.executor.base import BaseExecutor
 from flowschema.executor.sync_fifo import SyncFifoExecutor
+from flowschema.infer import infer_model, model_source
 from flowschema.io import read_parquet
 from flowschema.progress import PROGRESS_THRESHOLD
 from flowschema.streaming import FileReport, RunError, validate_file
@@ -39,6 +40,8 @@ __all__ = [
     "WorkerCrashError",
     "__version__",
     "close",
+    "infer_model",
+    "model_source",
     "read_parquet",
     "validate_frame",
     "validate_file",

@@ -289,8 +289,17 @@ def _annotated_frames(frames: Iterable[pd.DataFrame], model: type[BaseModel], ru
 
 def original_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` without FlowSchema's own ``_fs_`` columns (a new frame; data not copied)."""
-    ours = [name for name in frame.columns if isinstance(name, str) and name.startswith(ANNOTATION_PREFIX)]
+    ours = [name for name in frame.columns if _is_annotation(name)]
     return frame.drop(columns=ours) if ours else frame.copy(deep=False)
+
+
+def _is_annotation(name: Hashable) -> bool:
+    """``"_fs_valid"``, or ``("_fs_valid", "")`` in a frame with MultiIndex columns."""
+    if isinstance(name, tuple) and name:
+        name, *rest = name
+        if any(level != "" for level in rest):
+            return False
+    return isinstance(name, str) and name.startswith(ANNOTATION_PREFIX)
 
 
 def _check_unique_columns(frame: pd.DataFrame) -> None:

@@ -76,8 +76,9 @@ def coerced_array(annotation: Any, cells: list) -> Any:
             return pd.array(cells, dtype=_STR_DTYPE)
         if kind is dt.datetime and _one_zone(present):
             zone = present[0].tzinfo if present else None
+            dtype = "datetime64[us]" if zone is None else pd.DatetimeTZDtype("us", zone)
             try:  # equal zones may be distinct objects (one per chunk from a worker): use the first
-                return pd.array([pd.NaT if cell is None else cell.replace(tzinfo=zone) for cell in cells])
+                return pd.array([pd.NaT if cell is None else cell.replace(tzinfo=zone) for cell in cells], dtype=dtype)
             except (TypeError, ValueError):  # a zone pandas cannot hold
                 pass
     array = np.empty(len(cells), dtype=object)

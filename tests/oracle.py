@@ -7,11 +7,18 @@ FlowSchema's column-at-a-time fast paths are checked against it rather than agai
 from __future__ import annotations
 
 import datetime as dt
+import decimal
+import enum
 import math
+import types
+import typing
+import uuid
+import zoneinfo
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ValidationError
+from pydantic import AliasChoices, AliasPath, BaseModel, ValidationError
+from pydantic_core import PydanticUndefined
 
 import flowschema
 
@@ -85,6 +92,8 @@ def typed(value):
         return ["dict", [(typed(key), typed(item)) for key, item in value.items()]]
     if isinstance(value, float) and math.isnan(value):
         return ["float", "nan"]
+    if isinstance(value, decimal.Decimal):
+        return ["Decimal", str(value)]  # keeps NaN, sign and exponent, which == would not compare
     if isinstance(value, (dt.datetime, dt.time)):
         zone = value.tzinfo
         return [type(value).__name__, value.isoformat(), type(zone).__name__, repr(zone), value.fold]
@@ -121,3 +130,127 @@ def assert_exactly_pydantic(frame: pd.DataFrame, model, checked: pd.DataFrame, s
         got = checked[flowschema.ERRORS_COLUMN].iat[position]
         assert typed(list(got)) == typed(expected), f"row {position}: {row!r}"
         assert checked[flowschema.VALID_COLUMN].iat[position] == (not expected)
+
+
+# -- coerce=True, from the README's rules ----------------------------------------------------------
+
+
+def read_column(model: type[BaseModel], name: str, columns) -> object:
+    """The README's rule: a field reads the first present of its validation alias (each
+    ``AliasChoices`` choice in order) when validating by alias, then its name when validating by
+    name or when it has no alias; a path into a column (``AliasPath``) is not a column it reads."""
+    info = model.model_fields[name]
+    config = model.model_config
+    alias = info.validation_alias if info.validation_alias is not None else info.alias
+    by_name = config.get("validate_by_name") or config.get("populate_by_name")
+    choices: list = []
+    if alias is not None and config.get("validate_by_alias", True):
+        options = alias.choices if isinstance(alias, AliasChoices) else [alias]
+        choices += [option.path if isinstance(option, AliasPath) else [option] for option in options]
+    if alias is None or by_name:
+        choices.append([name])
+    present = list(columns)
+    for path in choices:
+        if path[0] in present:
+            return path[0] if len(path) == 1 else None
+    return None
+
+
+def expected_dtype_array(annotation, cells: list):
+    """The README's table: the field type's dtype when every cell fits it, else object."""
+    optional = False
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        members = [member for member in typing.get_args(annotation) if member is not type(None)]
+        optional = len(members) == 1
+        annotation = members[0] if optional else None
+    values = [cell for cell in cells if cell is not None]
+    if optional or len(values) == len(cells):
+        if annotation is int and all(type(v) is int and -(2**63) <= v < 2**63 for v in values):
+            return pd.array(cells, dtype="Int64") if optional else np.array(cells, dtype="int64")
+        if annotation is float and all(type(v) is float for v in values):
+            return np.array([np.nan if cell is None else cell for cell in cells], dtype="float64")
+        if annotation is bool and all(type(v) is bool for v in values):
+            return pd.array(cells, dtype="boolean") if optional else np.array(cells, dtype=bool)
+        if annotation is str and all(type(v) is str for v in values):
+            return pd.array(cells, dtype="str")
+        if annotation is dt.datetime and all(type(v) is dt.datetime for v in values) and all(
+                v.tzinfo == values[0].tzinfo for v in values):
+            zone = values[0].tzinfo if values else None
+            try:
+                return pd.array([pd.NaT if cell is None else cell.replace(tzinfo=zone) for cell in cells],
+                                dtype="datetime64[us]" if zone is None else pd.DatetimeTZDtype("us", zone))
+            except (TypeError, ValueError):
+                pass
+    array = np.empty(len(cells), dtype=object)
+    array[:] = cells
+    return array
+
+
+def expected_coerced_frame(frame: pd.DataFrame, model: type[BaseModel], strict=None) -> pd.DataFrame:
+    """``frame`` with each field's column holding pydantic's value in valid rows and the
+    normalised input in the others, in the dtype the README's table gives."""
+    rows = [reference_row(frame, position) for position in range(len(frame))]
+    dumps = []
+    for row in rows:
+        try:
+            dumps.append(model.model_validate(row, strict=strict).model_dump())
+        except Exception:
+            dumps.append(None)
+    expected = frame.copy()
+    for name in model.model_fields:
+        label = read_column(model, name, frame.columns)
+        if label is None:
+            continue
+        cells = [dump[name] if dump is not None else row[label] for row, dump in zip(rows, dumps)]
+        expected[label] = expected_dtype_array(model.model_fields[name].annotation, cells)
+    return expected
+
+
+# -- what a Parquet round trip keeps, from the README -------------------------------------------
+
+CARRIED = (type(None), bool, int, float, str, bytes, bytearray, dt.datetime, dt.date, dt.time, dt.timedelta,
+           decimal.Decimal, uuid.UUID)
+
+
+def stored_form(value):
+    """What the README says a Parquet file gives back for ``value``."""
+    if value is PydanticUndefined:
+        return value
+    if isinstance(value, enum.Enum):
+        return stored_form(value.value)
+    if type(value) in (list, tuple):
+        return type(value)(stored_form(item) for item in value)
+    if type(value) is dict:
+        return {stored_form(key): stored_form(item) for key, item in value.items()}
+    if type(value) in (dt.datetime, dt.time):
+        return value.replace(tzinfo=stored_zone(value.tzinfo, value if type(value) is dt.datetime else None))
+    if type(value) in CARRIED:
+        return value
+    for base in (dt.datetime, dt.date, dt.timedelta, tuple, list, dict, int, float, str, bytes, decimal.Decimal):
+        if isinstance(value, base):  # a subclass: its base (a Timestamp: a datetime, nanoseconds dropped)
+            if base is dt.datetime:
+                return stored_form(pd.Timestamp(value).to_pydatetime(warn=False) if isinstance(value, pd.Timestamp)
+                                   else dt.datetime(*value.timetuple()[:6], value.microsecond, value.tzinfo,
+                                                    fold=value.fold))
+            if base is dt.timedelta:
+                return dt.timedelta(days=value.days, seconds=value.seconds, microseconds=value.microseconds)
+            if base is dt.date:
+                return dt.date(value.year, value.month, value.day)
+            return stored_form(base(value))
+    return repr(value)
+
+
+def stored_zone(zone, moment):
+    """zoneinfo zones and fixed offsets as they are; pytz and dateutil zones as the zoneinfo zone
+    of the same name; any other zone as its UTC offset at that moment."""
+    if zone is None or type(zone) in (zoneinfo.ZoneInfo, dt.timezone):
+        return zone
+    name = getattr(zone, "zone", None) or getattr(zone, "_filename", None)
+    if isinstance(name, str):
+        name = name.rpartition("zoneinfo/")[2]
+        try:
+            return zoneinfo.ZoneInfo(name)
+        except (ValueError, OSError):
+            pass
+    offset = zone.utcoffset(moment)
+    return dt.timezone(offset) if offset else dt.timezone.utc

@@ -18,6 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 import pytz
+from typing import Optional
+
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticUndefined
 
@@ -217,3 +219,54 @@ def test_the_library_keeps_its_ray_whichever_executor_started_it(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split("\n")[:7] == ["[True, False] True"] * 6 + ["False"]
     assert "Ray has not been started" not in result.stderr
+
+
+class Measured(BaseModel):
+    n: int
+    m: Optional[int] = None
+    when: Optional[dt.datetime] = None
+
+
+def test_coerced_pieces_equal_the_whole_cell_by_cell(executor):
+    frame = pd.DataFrame({"n": ["1", "2", "abc", "4"], "m": [5.0, np.nan, 6.0, np.nan], "when": [pd.NaT] * 4})
+    whole = frame.flowschema.validate(Measured, executor, coerce=True)
+    pieces = list(flowschema.validate_iter([frame.iloc[:2], frame.iloc[2:]], Measured, executor, coerce=True))
+    assert [str(piece["n"].dtype) for piece in pieces] == ["int64", "object"]  # the "abc" piece keeps its input
+    assert [str(piece["m"].dtype) for piece in pieces] == ["Int64", "object"]  # the invalid row keeps 6.0
+    assert all(str(piece["when"].dtype) == "datetime64[us]" for piece in pieces)  # all NaT, Optional[datetime]
+    joined = pd.concat(pieces)
+    for label in frame.columns:
+        assert typed([None if pd.isna(cell) else cell for cell in joined[label].astype(object)]) == typed(
+            [None if pd.isna(cell) else cell for cell in whole[label].astype(object)])
+    empty = frame.iloc[:0].flowschema.validate(Measured, executor, coerce=True)
+    assert [str(empty[label].dtype) for label in frame.columns] == ["int64", "Int64", "datetime64[us]"]
+
+
+def test_an_earlier_result_with_multiindex_columns_is_dropped(executor):
+    frame = pd.DataFrame({("n", ""): [1, "x"]}, dtype=object)
+    once = frame.flowschema.validate(Measured, executor)
+    assert list(once.columns) == [("n", ""), ("_fs_valid", ""), ("_fs_errors", "")]
+    twice = once.flowschema.validate(Measured, executor)
+    assert list(twice.columns) == list(once.columns)
+    assert_exactly_pydantic(frame, Measured, twice)
+
+
+def test_normalisation_edge_cases_follow_the_readme(executor):
+    class Loose(BaseModel):
+        items: list[Optional[float]]
+        ratio: decimal.Decimal
+        day: dt.datetime
+
+    frame = pd.DataFrame({
+        "items": pd.Series([[1.0, float("nan"), {"k": np.nan}], [np.float64("nan")]], dtype=object),
+        "ratio": pd.Series([decimal.Decimal("NaN"), decimal.Decimal("1.5")], dtype=object),
+        "day": pd.Series([np.datetime64("2024-01-02", "D"), np.datetime64("2024-01-03T04:05", "m")], dtype=object),
+    })
+    checked = frame.flowschema.validate(Loose, executor, coerce=True)
+    assert_exactly_pydantic(frame, Loose, checked)
+    in_list, not_finite = checked[ERRORS_COLUMN].iat[0]
+    assert in_list["input"] == {"k": None}  # NaN inside a list, inside a dict: None
+    assert not_finite["type"] == "finite_number" and not_finite["input"].is_nan()  # Decimal("NaN") as it is
+    assert checked[VALID_COLUMN].tolist() == [False, True]
+    assert checked["items"].tolist()[1] == [None]
+    assert checked["day"].tolist()[1] == dt.datetime(2024, 1, 3, 4, 5)  # np.datetime64: a datetime

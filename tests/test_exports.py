@@ -25,6 +25,8 @@ def test_public_names():
             "WorkerCrashError",
             "__version__",
             "close",
+            "infer_model",
+            "model_source",
             "RunError",
             "read_parquet",
             "validate_frame",
