@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: demo test bench lab dashboard install-demo install-test install-notebook chromium clean
+.PHONY: demo test test-shared fuzz bench lab dashboard install-demo install-test install-notebook chromium clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,14 @@ test: install-test chromium
 	cd notebooks && ../$(PY) -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
 	  --nbval-sanitize-with nbval_sanitize.cfg 01_quickstart.ipynb 02_executors.ipynb 03_exploring_errors.ipynb \
 	  04_large_data.ipynb 05_from_data_to_model.ipynb
+
+# The suite on a busy machine: two busy loops and a foreign `ray start` cluster run meanwhile.
+test-shared: install-test chromium
+	$(PY) tests/shared_machine.py
+
+# The differential property test with many more examples (FLOWSCHEMA_FUZZ_EXAMPLES per test).
+fuzz: install-test
+	FLOWSCHEMA_FUZZ_EXAMPLES=$${FLOWSCHEMA_FUZZ_EXAMPLES:-3000} $(PY) -m pytest -p no:cacheprovider tests/test_properties.py
 
 # JupyterLab on the notebooks, and the dashboard app served by Voila (both on localhost).
 lab: install-notebook

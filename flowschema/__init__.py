@@ -14,7 +14,14 @@ Importing this package registers the ``df.flowschema`` accessor.
 
 from flowschema import accessor as _accessor  # noqa: F401  (registers df.flowschema)
 from flowschema.annotate import ERRORS_COLUMN, VALID_COLUMN, validate_frame, validate_iter
-from flowschema.errors import DataValidationError, FlowSchemaError, ResultFileError, WorkerCrashError
+from flowschema.errors import (
+    ChunkTimeoutError,
+    DataFileError,
+    DataValidationError,
+    FlowSchemaError,
+    ResultFileError,
+    WorkerCrashError,
+)
 from flowschema.executor import EXECUTOR_NAMES, close
 from flowschema.executor.base import BaseExecutor
 from flowschema.executor.sync_fifo import SyncFifoExecutor
@@ -31,6 +38,8 @@ __all__ = [
     "PROGRESS_THRESHOLD",
     "VALID_COLUMN",
     "BaseExecutor",
+    "ChunkTimeoutError",
+    "DataFileError",
     "DataValidationError",
     "FileReport",
     "FlowSchemaError",

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from flowschema import io, report
 from flowschema.annotate import validate_frame
 from flowschema.executor import BaseExecutor
+from flowschema.executor.base import check_count
 
 __all__ = ["FlowSchemaAccessor"]
 
@@ -101,10 +102,12 @@ class FlowSchemaAccessor:
         from flowschema.dashboard.data import DashboardData
         from flowschema.dashboard.html import page_html, write_document
 
+        check_count("pages", pages)
         write_document(page_html(DashboardData(self._frame), pages), path)
 
     def assert_valid(self, max_errors: int = 10) -> pd.DataFrame:
         """Return the frame if every row passed, else raise ``flowschema.DataValidationError``."""
+        check_count("max_errors", max_errors)
         return report.assert_valid(self._frame, max_errors)
 
     def to_parquet(self, path: str | os.PathLike, **kwargs: Any) -> None:

@@ -194,6 +194,8 @@ def _check_arguments(model: Any, chunksize: Any, coerce: Any, strict: Any, conte
     check_progress(progress)
     if not isinstance(coerce, bool):
         raise TypeError(f"coerce must be True or False, got {coerce!r}")
+    if strict not in (None, True, False) or isinstance(strict, int) and not isinstance(strict, bool):
+        raise TypeError(f"strict must be None (the model's own setting), True or False, got {strict!r}")
     return model, ValidationOptions(strict=strict, context=context, want_values=coerce)
 
 
@@ -235,8 +237,9 @@ class _Assembly:
         annotated = self.data.copy(deep=False)
         if self.coerce:
             coerce_columns(annotated, model, self.valid, self.values)
-        annotated[VALID_COLUMN] = self.valid
-        annotated[ERRORS_COLUMN] = self.errors
+        levels = [""] * (annotated.columns.nlevels - 1)  # MultiIndex columns: ("_fs_valid", "")
+        annotated[(VALID_COLUMN, *levels) if levels else VALID_COLUMN] = self.valid
+        annotated[(ERRORS_COLUMN, *levels) if levels else ERRORS_COLUMN] = self.errors
         annotated.attrs["flowschema"] = {
             "model": model.__name__,
             "executor": runner.name,

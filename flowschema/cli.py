@@ -14,6 +14,7 @@ import argparse
 import importlib
 import json
 import os
+import signal
 import sys
 import time
 
@@ -37,7 +38,7 @@ def load_model(spec: str):
         sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # a module that calls sys.exit() on import is no model either
         raise UsageError(f"cannot import module {module_name!r} for --model: {type(exc).__name__}: {exc}") from None
     model = getattr(module, name, None)
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
@@ -180,9 +181,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"stopped by {signal.Signals(signum).name}")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``flowschema`` command; returns the exit code."""
+    """Entry point of the ``flowschema`` command; returns the exit code.
+
+    The command (not the library, which runs inside Jupyter kernels) takes SIGTERM as Ctrl-C:
+    workers are stopped and no half-written file is left.
+    """
     args = _parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         if args.command == "demo":
             demo(args.executor or ["sync", "multiprocessing", "ray"], args.report)
@@ -194,9 +204,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"flowschema: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except (Exception, KeyboardInterrupt) as exc:  # the run could not finish
-        message = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+        message = f"interrupted {exc}".strip() if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
         print(f"flowschema: the run could not finish: {message}", file=sys.stderr)
         return EXIT_FAILED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["DataValidationError", "FlowSchemaError", "ResultFileError", "WorkerCrashError"]
+__all__ = ["ChunkTimeoutError", "DataFileError", "DataValidationError", "FlowSchemaError", "ResultFileError",
+           "WorkerCrashError"]
 
 
 class FlowSchemaError(Exception):
@@ -30,3 +31,12 @@ class WorkerCrashError(FlowSchemaError):
 class ResultFileError(FlowSchemaError, ValueError):
     """A file read back as a validation result (``flowschema.read_parquet``) is not one FlowSchema
     wrote: a wrong column type, malformed or oversized errors, inconsistent verdicts or attrs."""
+
+
+class ChunkTimeoutError(FlowSchemaError, TimeoutError):
+    """A chunk took longer than the executor's ``timeout``; the call stopped, naming its rows."""
+
+
+class DataFileError(FlowSchemaError, ValueError):
+    """A data file's content cannot be read as a table: empty, duplicate column names in its
+    header, or not the format its name says."""

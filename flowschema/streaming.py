@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel
 
 from flowschema.annotate import ERRORS_COLUMN, VALID_COLUMN, annotated_stream, original_columns
-from flowschema.errors import FlowSchemaError
+from flowschema.errors import DataFileError, FlowSchemaError
 from flowschema.executor import BaseExecutor
 from flowschema.io import TOTALS_KEY, encoded_errors, table_to_frame
 from flowschema.progress import live_listener
@@ -127,13 +127,15 @@ def _read_batches(path: Path, chunksize: int) -> tuple[Iterator[pd.DataFrame], b
     """Batches of ``chunksize`` rows, each indexed by position in the file; and whether CSV."""
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
-        batches = (table_to_frame(batch) for batch in pq.ParquetFile(path).iter_batches(batch_size=chunksize))
+        try:
+            batches = (table_to_frame(batch) for batch in pq.ParquetFile(path).iter_batches(batch_size=chunksize))
+        except pa.ArrowException as exc:
+            raise DataFileError(f"{path} is not a Parquet file pyarrow can read: {exc}") from None
         is_csv = False
     elif suffix in (".csv", ".tsv", ".txt") or path.name.lower().endswith((".csv.gz", ".csv.zip", ".csv.bz2")):
-        try:
-            batches = iter(pd.read_csv(path, chunksize=chunksize, sep="\t" if suffix == ".tsv" else ","))
-        except pd.errors.EmptyDataError:
-            raise ValueError(f"{path} is empty: a CSV file needs at least a header line") from None
+        separator = "\t" if suffix == ".tsv" else ","
+        _check_header(path, separator)
+        batches = iter(pd.read_csv(path, chunksize=chunksize, sep=separator))
         is_csv = True
     else:
         raise ValueError(f"cannot tell the format of {path}: use a .csv (.csv.gz, .tsv) or .parquet file")
@@ -146,6 +148,22 @@ def _read_batches(path: Path, chunksize: int) -> tuple[Iterator[pd.DataFrame], b
             yield batch
 
     return positioned(), is_csv
+
+
+def _check_header(path: Path, separator: str) -> None:
+    """Refuse a CSV without a header, or whose header repeats a name: pandas would rename the
+    second ``a`` to ``a.1``, a column no model field reads, and its bad values would pass."""
+    try:
+        header = pd.read_csv(path, sep=separator, header=None, nrows=1, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise DataFileError(f"{path} is empty: a CSV file needs at least a header line") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, EOFError) as exc:
+        raise DataFileError(f"{path} cannot be read as CSV: {exc}") from None
+    names = header.iloc[0].tolist() if len(header) else []
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise DataFileError(f"{path} has duplicate column names in its header: {repeated}. Each column must have "
+                            "its own name to build one dict per row; rename them in the file")
 
 
 class _InvalidRowsWriter:
@@ -270,10 +288,14 @@ def validate_file(
     (3, 1)
     """
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a directory: give a .csv or .parquet file")
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
     if isinstance(chunksize, bool) or not isinstance(chunksize, int) or chunksize < 1:
         raise ValueError(f"chunksize (rows read per batch) must be a positive int, got {chunksize!r}")
+    if invalid_out is not None and not isinstance(invalid_out, (str, os.PathLike)):
+        raise TypeError(f"invalid_out must be a path to a .parquet or .csv file, or None, got {invalid_out!r}")
     if "chunksize" in options:
         raise TypeError("validate_file's chunksize is the rows read per batch; give the rows per task as task_chunksize")
     listener = live_listener(options.pop("dashboard", False))

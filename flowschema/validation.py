@@ -103,24 +103,45 @@ def validate_chunk(
     return ChunkResult(chunk.start, chunk.size, failed, values)
 
 
+#: distinct error kinds remembered for sharing; beyond this many the memory starts over
+_MAX_KINDS = 65_536
+_kinds: dict[tuple, tuple] = {}
+
+
+def _shared_kind(error_type: str, loc: list, msg: str, ctx: dict | None) -> tuple:
+    """One ``(type, loc, msg, ctx)`` object set per distinct error kind, shared by every error of
+    that kind: a million failing rows hold one copy of each message, not a million."""
+    ctx_items = None if ctx is None else tuple((key, _json_safe(value)) for key, value in ctx.items())
+    key = (error_type, tuple(loc), msg, ctx_items)
+    try:
+        kind = _kinds.get(key)
+    except TypeError:  # an unhashable loc part: nothing shared, nothing lost
+        return key[0], key[1], msg, None if ctx_items is None else dict(ctx_items)
+    if kind is None:
+        if len(_kinds) >= _MAX_KINDS:
+            _kinds.clear()
+        kind = _kinds[key] = (key[0], key[1], msg, None if ctx_items is None else dict(ctx_items))
+    return kind
+
+
+def _json_safe(value: Any) -> Any:
+    return value if isinstance(value, _JSON_SCALARS) else str(value)
+
+
 def error_details(exc: ValidationError) -> tuple[dict, ...]:
     """pydantic's error dicts for one row, made small and JSON-safe.
 
     Keeps ``type``, ``loc``, ``msg``, ``input`` and ``ctx`` (when present, with values that
     are not JSON scalars turned into strings). A ``missing`` error's ``input`` is None rather
-    than the whole row.
+    than the whole row. Errors of one kind share their ``type``, ``loc``, ``msg`` and ``ctx``
+    objects (treat them as read-only).
     """
     details = []
     for error in exc.errors(include_url=False):
-        detail = {
-            "type": error["type"],
-            "loc": tuple(error["loc"]),
-            "msg": error["msg"],
-            "input": None if error["type"] == "missing" else error["input"],
-        }
-        ctx = error.get("ctx")
+        error_type, loc, msg, ctx = _shared_kind(error["type"], error["loc"], error["msg"], error.get("ctx"))
+        detail = {"type": error_type, "loc": loc, "msg": msg, "input": None if error_type == "missing" else error["input"]}
         if ctx is not None:
-            detail["ctx"] = {key: value if isinstance(value, _JSON_SCALARS) else str(value) for key, value in ctx.items()}
+            detail["ctx"] = ctx
         details.append(detail)
     return tuple(details)
 

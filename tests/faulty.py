@@ -40,3 +40,21 @@ class Faulty(BaseModel):
         if value % 7 == 0:
             raise ValueError("multiples of seven are unlucky")
         return value
+
+
+class Held(BaseModel):
+    """For runs driven from outside (the command line): every row waits, while the file named by
+    ``FLOWSCHEMA_TEST_HOLD`` does not exist, after touching ``FLOWSCHEMA_TEST_STARTED``."""
+
+    n: int
+
+    @field_validator("n")
+    @classmethod
+    def hold(cls, value: int) -> int:
+        started, hold = os.environ.get("FLOWSCHEMA_TEST_STARTED"), os.environ.get("FLOWSCHEMA_TEST_HOLD")
+        if started:
+            pathlib.Path(started).touch()
+        deadline = time.monotonic() + 120
+        while hold and not os.path.exists(hold) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return value

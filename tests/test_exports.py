@@ -17,6 +17,8 @@ def test_public_names():
             "PROGRESS_THRESHOLD",
             "VALID_COLUMN",
             "BaseExecutor",
+            "ChunkTimeoutError",
+            "DataFileError",
             "DataValidationError",
             "FileReport",
             "FlowSchemaError",

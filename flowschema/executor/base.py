@@ -25,8 +25,10 @@ __all__ = [
     "BaseExecutor",
     "auto_chunksize",
     "check_chunksize",
+    "check_count",
     "check_model",
     "check_positive_int",
+    "check_timeout",
     "submit_ahead",
     "validate_payload",
 ]
@@ -64,6 +66,36 @@ def check_positive_int(name: str, value: Any, none_means: str | None = None) -> 
     if value < 1:
         raise ValueError(f"{name} must be {expected}, got {value}")
     return value
+
+
+def check_count(name: str, value: Any) -> int:
+    """Return ``value`` if it is an int >= 0, else raise a TypeError or ValueError naming it.
+
+    >>> check_count("pages", -1)
+    Traceback (most recent call last):
+    ValueError: pages must be an int >= 0, got -1
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int >= 0, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be an int >= 0, got {value}")
+    return value
+
+
+def check_timeout(timeout: Any) -> float | None:
+    """Return ``timeout`` (seconds per chunk) if it is None or a positive number, else raise.
+
+    >>> check_timeout(0)
+    Traceback (most recent call last):
+    ValueError: timeout must be a positive number of seconds or None (no limit), got 0
+    """
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"timeout must be a positive number of seconds or None (no limit), got {timeout!r}")
+    if not timeout > 0 or timeout == float("inf"):
+        raise ValueError(f"timeout must be a positive number of seconds or None (no limit), got {timeout}")
+    return float(timeout)
 
 
 def check_chunksize(chunksize: Any) -> int | None:

@@ -20,18 +20,21 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+
 import cloudpickle
 from pydantic import BaseModel
 
-from flowschema.errors import WorkerCrashError
+from flowschema.errors import ChunkTimeoutError, WorkerCrashError
 from flowschema.executor.base import (
     BaseExecutor,
     Chunk,
     auto_chunksize,
     check_positive_int,
+    check_timeout,
     submit_ahead,
     validate_payload,
 )
+from flowschema.executor.lifeline import ProcessIdentity, die_with, identity
 from flowschema.transport import check_compression, decode_result
 from flowschema.validation import ChunkResult, ValidationOptions
 
@@ -65,11 +68,12 @@ def available_cpus() -> int:
 _worker_model: type[BaseModel] | None = None
 
 
-def _start_worker(pickled_model: bytes) -> None:
+def _start_worker(pickled_model: bytes, parent: ProcessIdentity) -> None:
     global _worker_model
     # Ctrl-C is the parent's to handle (it stops the workers itself). Jupyter interrupts a kernel's
     # whole process group, which would otherwise kill idle workers and break the pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with(parent)  # killed parent, dead worker: nothing is left running
     _worker_model = cloudpickle.loads(pickled_model)
 
 
@@ -81,8 +85,13 @@ def _validate_payload(payload: bytes, options: bytes, compression: str | None) -
 
 
 def _context() -> multiprocessing.context.BaseContext:
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    # The fork server forks the workers; it must die with this process too (if it is not running
+    # yet: one started by someone else keeps its own preload list).
+    context.set_forkserver_preload(["__main__", "flowschema.executor.forkserver_preload"])
+    return context
 
 
 class MultiProcessingExecutor(BaseExecutor):
@@ -99,6 +108,8 @@ class MultiProcessingExecutor(BaseExecutor):
     - ``chunksize``: rows per chunk; None picks one (``auto_chunksize``: 5,000 rows, fewer for
       small frames so every worker gets work).
     - ``compression``: ``"lz4"`` or None, for chunks and results alike.
+    - ``timeout``: seconds one chunk may take (None: no limit). A chunk still running then
+      stops the call with ``ChunkTimeoutError`` naming its rows; the workers are restarted.
     """
 
     name = "multiprocessing"
@@ -110,10 +121,12 @@ class MultiProcessingExecutor(BaseExecutor):
         max_workers: int | None = None,
         chunksize: int | None = None,
         compression: str | None = None,
+        timeout: float | None = None,
     ) -> None:
         super().__init__(schema_model, chunksize)
         self.max_workers = check_positive_int("max_workers", max_workers, "all usable CPUs") or available_cpus()
         self.compression = check_compression(compression)
+        self.timeout = check_timeout(timeout)
         self._pickled_model = cloudpickle.dumps(self.schema_model)
         self._pool: ProcessPoolExecutor | None = None
 
@@ -140,7 +153,8 @@ class MultiProcessingExecutor(BaseExecutor):
     def _ensure_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                self.max_workers, mp_context=_context(), initializer=_start_worker, initargs=(self._pickled_model,)
+                self.max_workers, mp_context=_context(), initializer=_start_worker,
+                initargs=(self._pickled_model, identity(os.getpid())),
             )
         return self._pool
 
@@ -159,17 +173,26 @@ class MultiProcessingExecutor(BaseExecutor):
                     return
                 chunk, payload, future = in_flight[0]
                 try:
-                    result = decode_result(future.result())
+                    # Results come in order, so the oldest chunk has been running at least since
+                    # it became the oldest: the timeout never fires early.
+                    result = decode_result(future.result(timeout=self.timeout))
                 except BrokenProcessPool:
                     self._recover(in_flight, options)
                     continue
+                except TimeoutError:
+                    raise ChunkTimeoutError(
+                        f"validating rows {chunk.start}..{chunk.start + chunk.size - 1} (0-based positions) against "
+                        f"{self.schema_model.__name__} took more than timeout={self.timeout} s; the workers were "
+                        "stopped and no partial result is returned. A validator that hangs on these rows is the "
+                        "usual cause: try them with executor='sync' and Ctrl-C to see where it is"
+                    ) from None
                 in_flight.popleft()
                 yield result
         except GeneratorExit:
             for _, _, future in in_flight:  # the consumer stopped early: drop what was not started
                 future.cancel()
             raise
-        except BaseException:  # Ctrl-C or an error: no worker may outlive the call
+        except BaseException:  # Ctrl-C, a timeout or an error: no worker may outlive the call
             self._kill_pool()
             raise
 
@@ -177,38 +200,45 @@ class MultiProcessingExecutor(BaseExecutor):
         """A worker died: retry the chunks in flight one at a time on fresh pools.
 
         Retrying alone pins the death on the chunk that causes it; that chunk gets ``MAX_RETRIES``
-        more tries, then the call fails naming its rows. The others go on normally.
+        more tries, or none if the kernel killed its worker (SIGKILL is what running out of
+        memory looks like, and each try costs the machine as much), then the call fails naming
+        its rows and how the worker died. The others go on normally.
         """
         self._kill_pool()
         for position, (chunk, payload, _) in enumerate(in_flight):
-            for _ in range(MAX_RETRIES + 1):
+            deaths: list[int | None] = []
+            while True:
                 future = self._submit(payload, options)
                 try:
                     future.result()
+                    break
                 except BrokenProcessPool:
-                    self._kill_pool()
-                    continue
-                break
-            else:
-                raise WorkerCrashError(
-                    f"a worker process died {MAX_RETRIES + 1} times validating rows {chunk.start}.."
-                    f"{chunk.start + chunk.size - 1} (0-based positions) against {self.schema_model.__name__}; "
-                    "no partial result is returned. A validator that crashes the interpreter or exhausts "
-                    "memory on these rows is the usual cause: try them with executor='sync'"
-                )
+                    deaths.append(self._kill_pool())
+                if deaths[-1] == -signal.SIGKILL or len(deaths) > MAX_RETRIES:
+                    raise WorkerCrashError(
+                        f"a worker process died {len(deaths)} times validating rows {chunk.start}.."
+                        f"{chunk.start + chunk.size - 1} (0-based positions) against {self.schema_model.__name__} "
+                        f"({_how_it_died(deaths[-1])}); no partial result is returned. A validator that crashes "
+                        "the interpreter or exhausts memory on these rows is the usual cause: try them with "
+                        "executor='sync'"
+                    )
             in_flight[position] = (chunk, payload, future)
 
-    def _kill_pool(self) -> None:
+    def _kill_pool(self) -> int | None:
+        """Kill the workers; return the exit code of one that had died already (negative: the
+        signal that killed it), if any."""
         pool, self._pool = self._pool, None
         if pool is None:
-            return
+            return None
         processes = list((getattr(pool, "_processes", None) or {}).values())
+        died = [process.exitcode for process in processes if process.exitcode is not None]
         for process in processes:
             if process.is_alive():
                 process.kill()
         pool.shutdown(wait=True, cancel_futures=True)
         for process in processes:
             process.join()
+        return died[0] if died else None
 
     def close(self) -> None:
         """Stop the worker processes. The executor starts new ones if it is used again."""
@@ -218,7 +248,17 @@ class MultiProcessingExecutor(BaseExecutor):
 
     def __repr__(self) -> str:
         return (f"MultiProcessingExecutor({self.schema_model.__name__}, max_workers={self.max_workers}, "
-                f"chunksize={self.chunksize}, compression={self.compression!r})")
+                f"chunksize={self.chunksize}, compression={self.compression!r}, timeout={self.timeout})")
+
+
+def _how_it_died(exit_code: int | None) -> str:
+    if exit_code is None:
+        return "it vanished"
+    if exit_code == -signal.SIGKILL:
+        return "killed by SIGKILL: possibly out of memory, see the README on bounding worker memory"
+    if exit_code < 0:
+        return f"killed by {signal.Signals(-exit_code).name}"
+    return f"it exited with code {exit_code}"
 
 
 #: the spelling the original FlowSchema documentation uses in its table

@@ -19,6 +19,7 @@ import logging
 import os
 import socket
 import sys
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -26,12 +27,13 @@ from typing import Any
 import cloudpickle
 from pydantic import BaseModel
 
-from flowschema.errors import FlowSchemaError, WorkerCrashError
+from flowschema.errors import ChunkTimeoutError, FlowSchemaError, WorkerCrashError
 from flowschema.executor.base import (
     BaseExecutor,
     Chunk,
     auto_chunksize,
     check_positive_int,
+    check_timeout,
     submit_ahead,
     validate_payload,
 )
@@ -113,6 +115,11 @@ def _importable(module_name: str) -> bool:
 
 # -- the driver side ----------------------------------------------------------------------------
 
+
+def _rows(chunk: Chunk) -> str:
+    return f"rows {chunk.start}..{chunk.start + chunk.size - 1} (0-based positions)"
+
+
 #: whether FlowSchema started (or connected to) the Ray of this process; it then ends it
 _ray_started_here = False
 
@@ -138,6 +145,7 @@ class RayExecutor(BaseExecutor):
     - ``max_inflight``: tasks in flight at most (chunks beyond it are not read yet).
     - ``chunksize``: rows per task; None picks up to ``RAY_AUTO_CHUNKSIZE``, fewer for small
       frames so that every CPU of the cluster gets work.
+    - ``timeout``: seconds one task may take (None: no limit); then ``ChunkTimeoutError``.
     """
 
     name = "ray"
@@ -150,9 +158,11 @@ class RayExecutor(BaseExecutor):
         compression: str | None = None,
         max_inflight: int = 20,
         chunksize: int | None = None,
+        timeout: float | None = None,
     ) -> None:
         super().__init__(schema_model, chunksize)
         self.compression = check_compression(compression)
+        self.timeout = check_timeout(timeout)
         self.max_inflight = check_positive_int("max_inflight", max_inflight)
         if address is not None and not isinstance(address, str):
             raise TypeError(f"address must be None, 'auto', 'host:port' or 'ray://host:port', got {address!r}")
@@ -215,6 +225,7 @@ class RayExecutor(BaseExecutor):
         pickled_options = cloudpickle.dumps(options)
         in_flight: deque[tuple[Chunk, bytes, Any]] = deque()
         source = iter(chunks)
+        head, head_since = None, time.monotonic()
         try:
             while True:
                 submit_ahead(in_flight, source, self.max_inflight, self.compression,
@@ -223,8 +234,16 @@ class RayExecutor(BaseExecutor):
                 if not in_flight:
                     return
                 chunk, _, ref = in_flight[0]
+                if ref is not head:  # results come in order: the oldest task has run at least since now
+                    head, head_since = ref, time.monotonic()
                 ready, _ = ray.wait([ref], timeout=_WAIT_SECONDS)
                 if not ready:
+                    if self.timeout is not None and time.monotonic() - head_since > self.timeout:
+                        raise ChunkTimeoutError(
+                            f"validating {_rows(chunk)} against {self.schema_model.__name__} took more than "
+                            f"timeout={self.timeout} s; its task was cancelled and no partial result is returned. "
+                            "A validator that hangs on these rows is the usual cause: try them with executor='sync'"
+                        )
                     continue
                 try:
                     payload = ray.get(ref)
@@ -238,12 +257,14 @@ class RayExecutor(BaseExecutor):
             raise
 
     def _task_failure(self, chunk: Chunk, exc: Exception) -> FlowSchemaError:
-        rows = f"rows {chunk.start}..{chunk.start + chunk.size - 1} (0-based positions)"
-        if isinstance(exc, self._ray.exceptions.RayTaskError):
-            return FlowSchemaError(f"validating {rows} failed inside a Ray worker: {exc}")
+        exceptions = self._ray.exceptions
+        if isinstance(exc, exceptions.RayTaskError):
+            return FlowSchemaError(f"validating {_rows(chunk)} failed inside a Ray worker: {exc}")
+        cause = ("Ray's memory monitor killed the worker: the node ran out of memory, see the README on bounding "
+                 "worker memory" if isinstance(exc, exceptions.OutOfMemoryError) else f"{type(exc).__name__}: {exc}")
         return WorkerCrashError(
-            f"Ray could not validate {rows} against {self.schema_model.__name__} after {MAX_RETRIES} retries "
-            f"({type(exc).__name__}: {exc}); no partial result is returned"
+            f"Ray could not validate {_rows(chunk)} against {self.schema_model.__name__} after {MAX_RETRIES} "
+            f"retries ({cause}); no partial result is returned"
         )
 
     def close(self) -> None:
@@ -253,4 +274,4 @@ class RayExecutor(BaseExecutor):
 
     def __repr__(self) -> str:
         return (f"RayExecutor({self.schema_model.__name__}, address={self.address!r}, "
-                f"compression={self.compression!r}, max_inflight={self.max_inflight})")
+                f"compression={self.compression!r}, max_inflight={self.max_inflight}, timeout={self.timeout})")

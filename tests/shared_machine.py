@@ -1,0 +1,78 @@
+"""``make test-shared``: the whole suite on a machine that is busy with someone else's work.
+
+Starts two busy loops and a foreign Ray cluster with ``ray start --head`` in Ray's default temp
+dir (where ``address="auto"`` would find it), runs ``make test``, then stops exactly what it
+started (the busy loops by pid, the cluster's processes by the session dir they hold open) and
+exits with ``make test``'s code.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RAY = str(Path(sys.executable).with_name("ray"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def processes_holding(prefix: str) -> list[int]:
+    """Pids of the processes with a file open under ``prefix``."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if any(os.readlink(link).startswith(prefix) for link in (entry / "fd").iterdir()):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def start_foreign_ray() -> str:
+    """A one-node cluster in Ray's default temp dir; returns its session dir."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("RAY_")}
+    temp = Path(tempfile.gettempdir()) / "ray"
+    before = set(temp.glob("session_2*")) if temp.exists() else set()
+    subprocess.run([RAY, "start", "--head", f"--port={free_port()}", "--num-cpus=1", "--include-dashboard=false",
+                    "--disable-usage-stats"], check=True, capture_output=True, env=env, timeout=180)
+    (session,) = set(temp.glob("session_2*")) - before
+    return str(session) + "/"
+
+
+def stop(pids: list[int]) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        time.sleep(2)
+
+
+def main() -> int:
+    busy = [subprocess.Popen(["sh", "-c", "yes > /dev/null"], start_new_session=True) for _ in range(2)]
+    session = None
+    try:
+        session = start_foreign_ray()
+        print(f"test-shared: two busy loops and a foreign Ray cluster ({session}) are running", flush=True)
+        return subprocess.run(["make", "test"], check=False).returncode
+    finally:
+        for loop in busy:
+            os.killpg(loop.pid, signal.SIGKILL)
+        if session is not None:
+            stop(processes_holding(session))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
