@@ -53,7 +53,9 @@ def coerce_columns(frame: pd.DataFrame, model: type[BaseModel], valid: np.ndarra
         cells = normalize_column(frame[column])
         for position in positions:
             cells[position] = values[position][name]
-        frame[column] = coerced_array(model.model_fields[name].annotation, cells)
+        array = coerced_array(model.model_fields[name].annotation, cells)
+        # with its dtype given, pandas keeps an object column of timedeltas as it is
+        frame[column] = pd.Series(array, index=frame.index, dtype=array.dtype, copy=False)
 
 
 def coerced_array(annotation: Any, cells: list) -> Any:

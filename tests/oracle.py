@@ -202,7 +202,8 @@ def expected_coerced_frame(frame: pd.DataFrame, model: type[BaseModel], strict=N
         if label is None:
             continue
         cells = [dump[name] if dump is not None else row[label] for row, dump in zip(rows, dumps)]
-        expected[label] = expected_dtype_array(model.model_fields[name].annotation, cells)
+        array = expected_dtype_array(model.model_fields[name].annotation, cells)
+        expected[label] = pd.Series(array, index=frame.index, dtype=array.dtype)  # no inference from objects
     return expected
 
 

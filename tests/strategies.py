@@ -34,6 +34,12 @@ class Shade(enum.Enum):
     DARK = "dark"
 
 
+class Tone(str, enum.Enum):
+    """A str Enum: a file stores an input of this type as its value."""
+
+    WARM = "warm"
+
+
 class Sub(BaseModel):
     a: int
     b: Optional[str] = None
@@ -144,7 +150,7 @@ KINDS: dict[str, Kind] = {
         _column(_maybe(st.sampled_from(["x", "y", "z"])), ["str", "category"]),
     ]),
     "enum": Kind(Shade, [], [
-        _column(_maybe(st.sampled_from(["light", "dark", "dim", Shade.LIGHT])), [object, "category"]),
+        _column(_maybe(st.sampled_from(["light", "dark", "dim", Shade.LIGHT, Tone.WARM])), [object, "category"]),
     ]),
     "decimal": Kind(decimal.Decimal, [{"max_digits": 4, "decimal_places": 2}, {"ge": 0}], [
         _column(_maybe(st.one_of(st.decimals(places=3, min_value=-1000, max_value=1000),
@@ -236,14 +242,18 @@ def models(draw) -> tuple[type[BaseModel], list[FieldPlan]]:
             options["strict"] = True
         labels: list = [name]
         naming = draw(st.sampled_from(["name", "name", "alias", "choices"]))
-        if naming == "alias":
+        if naming == "alias":  # the name column is one pydantic does not read: it must stay as it is
             options["alias"] = labels[0] = f"F {position}"
+            labels.append(name)
         elif naming == "choices":
             labels = [f"first{position}", name]
             options["validation_alias"] = AliasChoices(*labels)
-        if draw(st.booleans()):
+        default = draw(st.sampled_from(["required", "none", "none", "factory"]))
+        if default == "none":
             annotation = Optional[annotation]
             options["default"] = None
+        elif default == "factory" and position > 0:  # a default computed from the fields before it
+            options["default_factory"] = _first_field
         definitions[name] = (annotation, Field(**options))
         if draw(st.integers(0, 3)) == 0:
             validators[f"check_{name}"] = field_validator(name)(classmethod(lambda cls, value: _check_value(value)))
@@ -256,6 +266,12 @@ def models(draw) -> tuple[type[BaseModel], list[FieldPlan]]:
         validators["whole"] = model_validator(mode="before")(classmethod(_before))
     model = create_model("Generated", __config__=ConfigDict(extra=extra), __validators__=validators, **definitions)
     return model, plans
+
+
+def _first_field(data: dict) -> Any:
+    """A ``default_factory`` that reads the validated data: pydantic reports
+    ``default_factory_not_called`` (input ``PydanticUndefined``) when an earlier field failed."""
+    return data["f0"]
 
 
 def _after(self):

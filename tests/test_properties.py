@@ -21,6 +21,7 @@ from flowschema import ERRORS_COLUMN, VALID_COLUMN
 from tests.oracle import (
     assert_exactly_pydantic,
     expected_coerced_frame,
+    reference_value,
     stored_form,
     typed,
 )
@@ -101,5 +102,6 @@ def test_pieces_of_a_stream_equal_the_whole(data):
 
 
 def _cells(column: pd.Series) -> list:
-    return [None if not isinstance(cell, (list, dict, tuple)) and pd.isna(cell) is True else cell
-            for cell in column.astype(object).tolist()]
+    """The column's values as the README normalises them: a piece's dtype may differ from the
+    whole's (a Timestamp in a datetime64 piece, a datetime in an object one), its values may not."""
+    return [reference_value(column.iat[position]) for position in range(len(column))]
