@@ -58,6 +58,7 @@ bench: install-test
 	$(PY) -m benchmarks.bench_dashboard
 	$(PY) -m benchmarks.bench_file
 	$(PY) -m benchmarks.bench_infer
+	$(PY) -m benchmarks.bench_memory
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
