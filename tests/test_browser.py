@@ -21,7 +21,7 @@ from playwright.sync_api import sync_playwright
 import flowschema  # noqa: F401  (registers df.flowschema)
 from flowschema.datasets import Penguin, load_penguins
 from tests.models import PEOPLE_ROWS, Person
-from tests.test_dashboard import EVIL_CELL, EVIL_COLUMN, Evil, hostile_frame
+from tests.test_dashboard import EVIL_CELL, EVIL_COLUMN, Evil, Hostile, hostile_frame
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -200,8 +200,6 @@ def test_the_static_html_runs_nothing_requests_nothing_and_shows_its_disclosures
 
 def test_a_hostile_frame_keeps_the_static_page_narrow_and_its_text_in_order(browser, tmp_path):
     path = tmp_path / "hostile.html"
-    from tests.test_dashboard import Hostile
-
     hostile_frame().flowschema.validate(Hostile).flowschema.to_html(path)
     assert path.stat().st_size < 200_000  # the million-character value is not in it, not even once
     page = browser.new_page(viewport={"width": 1300, "height": 900})
@@ -209,8 +207,10 @@ def test_a_hostile_frame_keeps_the_static_page_narrow_and_its_text_in_order(brow
     assert page.evaluate("document.documentElement.scrollWidth") < 3_000
     cell = page.locator("td.fs-bad", has_text="…").first
     assert len(cell.inner_text()) <= 40 and cell.inner_text().endswith("…")
-    assert reads_left_to_right(page, "td.fs-gc", "after")  # a right-to-left override stays in its cell
+    assert reads_left_to_right(page, "td.fs-gc", "after")  # after "\u202ebad" in the errors cell: not reversed
     screenshot(page, "static-hostile.png")
+    page.set_content("<p>\u202ebad, after</p>")  # the check itself: without isolation the text is reversed
+    assert not reads_left_to_right(page, "p", "after")
     page.close()
 
 
