@@ -59,7 +59,7 @@ def validate_frame(
     data = _checked_columns(frame)
     listener = live_listener(dashboard)
     run = _Run(model, executor, chunksize, executor_options, options, progress, listener)
-    (annotated,) = run.start(len(data), "DataFrame").annotated_frames([data])
+    (annotated,) = run.start(len(data), "DataFrame", data.columns).annotated_frames([data])
     if listener is not None:
         listener.run_finished(annotated)
     return annotated
@@ -148,14 +148,17 @@ class _Run:
         self.runner: BaseExecutor | None = None
         self.shared = False
         self.total_rows: int | None = None
+        self.metadata: dict = {}
 
-    def start(self, total_rows: int | None, source: str) -> _Run:
+    def start(self, total_rows: int | None, source: str, columns: pd.Index | None = None) -> _Run:
         """Tell the listener, then build (or find) the executor: Ray may take seconds to start."""
         self.total_rows = total_rows
+        self.metadata = {"source": source, "started": dt.datetime.now().astimezone().isoformat(timespec="seconds")}
         if self.listener is not None:
+            fields = _field_descriptions(self.model, columns if columns is not None else pd.Index([]))
             self.listener.run_started(total_rows, {
                 "model": self.model.__name__, "executor": getattr(self.executor, "name", self.executor),
-                "source": source, "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+                **self.metadata, "fields": fields,
             })
         try:
             self.runner, self.shared = _resolve_executor(self.executor, self.model, self.chunksize,
@@ -171,7 +174,8 @@ class _Run:
         """Each frame annotated, in order; the executor is closed at the end unless shared."""
         bar = progress_bar(self.total_rows, self.progress, f"validating {self.model.__name__}")
         try:
-            yield from _annotated_frames(frames, self.model, self.runner, self.options, bar, self.listener)
+            yield from _annotated_frames(frames, self.model, self.runner, self.options, bar, self.listener,
+                                         self.metadata)
         except GeneratorExit:
             raise
         except BaseException as exc:
@@ -233,7 +237,7 @@ class _Assembly:
             self.values[first : first + result.size] = result.values
         self.done += result.size
 
-    def annotated(self, model: type[BaseModel], runner: BaseExecutor) -> pd.DataFrame:
+    def annotated(self, model: type[BaseModel], runner: BaseExecutor, metadata: dict) -> pd.DataFrame:
         annotated = self.data.copy(deep=False)
         if self.coerce:
             coerce_columns(annotated, model, self.valid, self.values)
@@ -246,13 +250,15 @@ class _Assembly:
             "rows": len(self.valid),
             "invalid_rows": int(len(self.valid) - self.valid.sum()),
             "elapsed_seconds": time.perf_counter() - self.started,
+            **metadata,
             "fields": _field_descriptions(model, self.data.columns),
         }
         return annotated
 
 
 def _annotated_frames(frames: Iterable[pd.DataFrame], model: type[BaseModel], runner: BaseExecutor,
-                      options: ValidationOptions, bar, listener: RunListener | None = None) -> Iterator[pd.DataFrame]:
+                      options: ValidationOptions, bar, listener: RunListener | None,
+                      metadata: dict) -> Iterator[pd.DataFrame]:
     """Run ``frames`` through ``runner`` as one stream of chunks; yield each frame annotated as
     soon as all its rows are back. Chunks never span frames, and results come in order."""
     pending: deque[_Assembly] = deque()
@@ -273,13 +279,13 @@ def _annotated_frames(frames: Iterable[pd.DataFrame], model: type[BaseModel], ru
             )
         due += result.size
         while pending[0].complete:  # frames without rows
-            yield pending.popleft().annotated(model, runner)
+            yield pending.popleft().annotated(model, runner, metadata)
         pending[0].add(result)
         bar.update(result.size)
         if listener is not None:
             listener.chunk_done(result)
         if pending[0].complete:
-            yield pending.popleft().annotated(model, runner)
+            yield pending.popleft().annotated(model, runner, metadata)
     while pending:
         assembly = pending.popleft()
         if not assembly.complete:
@@ -287,7 +293,7 @@ def _annotated_frames(frames: Iterable[pd.DataFrame], model: type[BaseModel], ru
                 f"{runner!r} returned {assembly.done} of {len(assembly.data)} rows of a frame; "
                 "no partial result is returned"
             )
-        yield assembly.annotated(model, runner)
+        yield assembly.annotated(model, runner, metadata)
 
 
 def original_columns(frame: pd.DataFrame) -> pd.DataFrame:

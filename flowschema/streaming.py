@@ -95,21 +95,11 @@ class FileReport:
         return Dashboard(self.sample)
 
     def _repr_html_(self) -> str:
-        from flowschema.dashboard.html import STYLE, esc, header_html
+        """The static dashboard of the failing-row sample, with the whole file's totals."""
+        from flowschema.dashboard.data import DashboardData
+        from flowschema.dashboard.html import page_html
 
-        metadata = {"model": self.model, "executor": self.executor, "rows": self.rows,
-                    "elapsed_seconds": self.elapsed_seconds}
-        sample = ""
-        if len(self.sample):
-            from flowschema.dashboard.data import DashboardData
-            from flowschema.dashboard.html import table_html
-
-            data = DashboardData(self.sample)
-            sample = (f"<h3>Failing rows <span class='fs-muted'>(a sample of {len(self.sample):,})</span></h3>"
-                      + table_html(data, data.matching_positions(), 0))
-        return (f"<style>{STYLE}</style><div class='fs-dash'>{header_html(self.rows, self.invalid, metadata)}"
-                f"<div class='fs-muted'>{esc(self.path)}</div><h3>Errors per field</h3>"
-                f"{self.summary.to_html(index=False, classes='fs-table', escape=True)}{sample}</div>")
+        return page_html(DashboardData(self.sample), pages=1)
 
     def to_html(self, path: str | os.PathLike) -> None:
         """Write this report as one self-contained HTML file."""
