@@ -24,7 +24,7 @@ from flowschema.fields import read_columns
 from flowschema.progress import RunListener, check_progress, live_listener, progress_bar
 from flowschema.records import ColumnChunk, frame_chunks
 from flowschema.rules import field_rules
-from flowschema.validation import ChunkResult, ValidationOptions
+from flowschema.validation import ChunkResult, ValidationOptions, check_engine
 
 __all__ = ["ANNOTATION_PREFIX", "ERRORS_COLUMN", "VALID_COLUMN", "annotated_stream", "validate_frame", "validate_iter"]
 
@@ -42,6 +42,7 @@ def validate_frame(
     executor: str | BaseExecutor = "sync",
     *,
     chunksize: int | None = None,
+    engine: str = "auto",
     coerce: bool = False,
     strict: bool | None = None,
     context: Any = None,
@@ -55,7 +56,7 @@ def validate_frame(
     """
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
-    model, options = _check_arguments(model, chunksize, coerce, strict, context, progress)
+    model, options = _check_arguments(model, chunksize, engine, coerce, strict, context, progress)
     data = _checked_columns(frame)
     listener = live_listener(dashboard)
     run = _Run(model, executor, chunksize, executor_options, options, progress, listener)
@@ -71,6 +72,7 @@ def validate_iter(
     executor: str | BaseExecutor = "sync",
     *,
     chunksize: int | None = None,
+    engine: str = "auto",
     coerce: bool = False,
     strict: bool | None = None,
     context: Any = None,
@@ -95,7 +97,8 @@ def validate_iter(
     [[True, False], [True]]
     """
     listener = live_listener(dashboard)
-    stream = annotated_stream(frames, model, executor, listener=listener, chunksize=chunksize, coerce=coerce,
+    stream = annotated_stream(frames, model, executor, listener=listener, chunksize=chunksize, engine=engine,
+                              coerce=coerce,
                               strict=strict, context=context, progress=progress, **executor_options)
 
     def annotated() -> Iterator[pd.DataFrame]:
@@ -114,6 +117,7 @@ def annotated_stream(
     source: str = "stream",
     listener: RunListener | None = None,
     chunksize: int | None = None,
+    engine: str = "auto",
     coerce: bool = False,
     strict: bool | None = None,
     context: Any = None,
@@ -123,7 +127,7 @@ def annotated_stream(
     """``validate_iter`` for callers that tell ``listener`` the run's end themselves
     (``validate_file`` ends it with its failing-row sample). Arguments are checked at once."""
     frames = _frame_iterator(frames)
-    model, options = _check_arguments(model, chunksize, coerce, strict, context, progress)
+    model, options = _check_arguments(model, chunksize, engine, coerce, strict, context, progress)
     run = _Run(model, executor, chunksize, executor_options, options, progress, listener).start(None, source)
     return run.annotated_frames(map(_checked_columns, frames))
 
@@ -191,7 +195,7 @@ class _Run:
             self.listener.run_failed(exc)
 
 
-def _check_arguments(model: Any, chunksize: Any, coerce: Any, strict: Any, context: Any,
+def _check_arguments(model: Any, chunksize: Any, engine: Any, coerce: Any, strict: Any, context: Any,
                      progress: Any) -> tuple[type[BaseModel], ValidationOptions]:
     model = check_model(model)
     check_chunksize(chunksize)
@@ -200,7 +204,8 @@ def _check_arguments(model: Any, chunksize: Any, coerce: Any, strict: Any, conte
         raise TypeError(f"coerce must be True or False, got {coerce!r}")
     if strict not in (None, True, False) or isinstance(strict, int) and not isinstance(strict, bool):
         raise TypeError(f"strict must be None (the model's own setting), True or False, got {strict!r}")
-    return model, ValidationOptions(strict=strict, context=context, want_values=coerce)
+    check_engine(engine)
+    return model, ValidationOptions(strict=strict, context=context, want_values=coerce, engine=engine)
 
 
 def _checked_columns(frame: pd.DataFrame) -> pd.DataFrame:

@@ -33,7 +33,7 @@ def _gc_paused():
             gc.enable()
 
 
-__all__ = ["ChunkResult", "ValidationOptions", "error_details", "validate_chunk"]
+__all__ = ["ENGINES", "ChunkResult", "ValidationOptions", "check_engine", "error_details", "validate_chunk"]
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
 
@@ -49,6 +49,18 @@ class ValidationOptions:
     strict: bool | None = None
     context: Any = None
     want_values: bool = False
+    engine: str = "auto"
+
+
+#: the values ``engine=`` takes: "auto" (columnar where exact, else rows), "columnar", "rows"
+ENGINES = ("auto", "columnar", "rows")
+
+
+def check_engine(engine: Any) -> str:
+    """Return ``engine`` if it is one of ``ENGINES``, else raise a ValueError."""
+    if not isinstance(engine, str) or engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(map(repr, ENGINES))}, got {engine!r}")
+    return engine
 
 
 @dataclass(frozen=True, slots=True)
