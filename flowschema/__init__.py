@@ -13,11 +13,18 @@ Importing this package registers the ``df.flowschema`` accessor.
 """
 
 from flowschema import accessor as _accessor  # noqa: F401  (registers df.flowschema)
-from flowschema.annotate import ERRORS_COLUMN, VALID_COLUMN, validate_frame, validate_iter
+from flowschema.annotate import (
+    ERRORS_COLUMN,
+    VALID_COLUMN,
+    validate_frame,
+    validate_iter,
+)
+from flowschema.columnar import explain
 from flowschema.errors import (
     ChunkTimeoutError,
     DataFileError,
     DataValidationError,
+    EngineError,
     FlowSchemaError,
     ResultFileError,
     WorkerCrashError,
@@ -41,6 +48,7 @@ __all__ = [
     "ChunkTimeoutError",
     "DataFileError",
     "DataValidationError",
+    "EngineError",
     "FileReport",
     "FlowSchemaError",
     "ResultFileError",
@@ -49,6 +57,7 @@ __all__ = [
     "WorkerCrashError",
     "__version__",
     "close",
+    "explain",
     "infer_model",
     "model_source",
     "read_parquet",

@@ -17,7 +17,8 @@ import pandas as pd
 from pydantic import BaseModel
 
 from flowschema.coerce import coerce_columns
-from flowschema.errors import FlowSchemaError
+from flowschema.columnar import columnar_plan
+from flowschema.errors import EngineError, FlowSchemaError
 from flowschema.executor import BaseExecutor, shared_executor
 from flowschema.executor.base import check_chunksize, check_model
 from flowschema.fields import read_columns
@@ -26,7 +27,15 @@ from flowschema.records import ColumnChunk, frame_chunks
 from flowschema.rules import field_rules
 from flowschema.validation import ChunkResult, ValidationOptions, check_engine
 
-__all__ = ["ANNOTATION_PREFIX", "ERRORS_COLUMN", "VALID_COLUMN", "annotated_stream", "validate_frame", "validate_iter"]
+__all__ = [
+    "ANNOTATION_PREFIX",
+    "ERRORS_COLUMN",
+    "VALID_COLUMN",
+    "annotated_stream",
+    "planned_engine",
+    "validate_frame",
+    "validate_iter",
+]
 
 #: bool column: True where the row passed ``model_validate``
 VALID_COLUMN = "_fs_valid"
@@ -58,6 +67,7 @@ def validate_frame(
         raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
     model, options = _check_arguments(model, chunksize, engine, coerce, strict, context, progress)
     data = _checked_columns(frame)
+    planned_engine(model, data.columns, options)  # engine="columnar" that cannot be exact: say so now
     listener = live_listener(dashboard)
     run = _Run(model, executor, chunksize, executor_options, options, progress, listener)
     (annotated,) = run.start(len(data), "DataFrame", data.columns).annotated_frames([data])
@@ -219,8 +229,8 @@ def _checked_columns(frame: pd.DataFrame) -> pd.DataFrame:
 class _Assembly:
     """One frame's outcomes, filled in chunk by chunk; rows ``start ..`` of the whole stream."""
 
-    def __init__(self, data: pd.DataFrame, start: int, coerce: bool) -> None:
-        self.data, self.start, self.coerce = data, start, coerce
+    def __init__(self, data: pd.DataFrame, start: int, coerce: bool, engine: str) -> None:
+        self.data, self.start, self.coerce, self.engine = data, start, coerce, engine
         rows = len(data)
         self.valid = np.ones(rows, dtype=bool)
         self.errors = np.empty(rows, dtype=object)
@@ -240,6 +250,8 @@ class _Assembly:
             self.errors[first + offset] = row_errors
         if self.coerce:
             self.values[first : first + result.size] = result.values
+        if result.engine != self.engine:  # a validator read info.data: this chunk ran on rows
+            self.engine = "columnar+rows"
         self.done += result.size
 
     def annotated(self, model: type[BaseModel], runner: BaseExecutor, metadata: dict) -> pd.DataFrame:
@@ -255,6 +267,7 @@ class _Assembly:
             "rows": len(self.valid),
             "invalid_rows": int(len(self.valid) - self.valid.sum()),
             "elapsed_seconds": time.perf_counter() - self.started,
+            "engine": self.engine,
             **metadata,
             "fields": _field_descriptions(model, self.data.columns),
         }
@@ -271,8 +284,9 @@ def _annotated_frames(frames: Iterable[pd.DataFrame], model: type[BaseModel], ru
     def chunks() -> Iterator[ColumnChunk]:
         start = 0
         for data in frames:
-            pending.append(_Assembly(data, start, options.want_values))
-            yield from frame_chunks(data, runner.chunksize_for(len(data)), start)
+            engine = planned_engine(model, data.columns, options)
+            pending.append(_Assembly(data, start, options.want_values, engine))
+            yield from frame_chunks(data, runner.chunksize_for(len(data), engine == "columnar"), start)
             start += len(data)
 
     due = 0
@@ -314,6 +328,20 @@ def _is_annotation(name: Hashable) -> bool:
         if any(level != "" for level in rest):
             return False
     return isinstance(name, str) and name.startswith(ANNOTATION_PREFIX)
+
+
+def planned_engine(model: type[BaseModel], columns: pd.Index, options: ValidationOptions) -> str:
+    """The engine a frame with these columns runs on: ``"rows"`` when asked, or when the
+    columnar engine would not be exact (then ``engine="columnar"`` is an ``EngineError``)."""
+    if options.engine == "rows":
+        return "rows"
+    reason = columnar_plan(model, tuple(columns), options.want_values).reason
+    if reason is None:
+        return "columnar"
+    if options.engine == "columnar":
+        raise EngineError(f"engine='columnar' cannot give model_validate's answer for {model.__name__}: {reason}. "
+                          "Use engine='auto' (or 'rows'); flowschema.explain(model, df) shows each field's route")
+    return "rows"
 
 
 def _check_unique_columns(frame: pd.DataFrame) -> None:

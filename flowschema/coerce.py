@@ -14,8 +14,8 @@ field type          dtype                             every cell must be
 ``bool``            ``bool``                          a bool
 ``Optional[bool]``  ``boolean``                       a bool, or missing
 ``str``             ``str``                           a str (missing allowed if Optional)
-``datetime``        ``datetime64[us]`` (with its      datetimes all naive, or all in one
-                    zone)                             zone (missing allowed if Optional)
+``datetime``        ``datetime64[us]`` (with its      datetimes all naive (fold 0), or all
+                    zone)                             in one zone (missing allowed if Optional)
 anything else       ``object``
 ==================  ================================  ==================================
 
@@ -76,13 +76,10 @@ def coerced_array(annotation: Any, cells: list) -> Any:
             return pd.array(cells, dtype="boolean") if optional else np.array(cells, dtype=bool)
         if kind is str and all(type(cell) is str for cell in present):
             return pd.array(cells, dtype=_STR_DTYPE)
-        if kind is dt.datetime and _one_zone(present):
-            zone = present[0].tzinfo if present else None
-            dtype = "datetime64[us]" if zone is None else pd.DatetimeTZDtype("us", zone)
-            try:  # equal zones may be distinct objects (one per chunk from a worker): use the first
-                return pd.array([pd.NaT if cell is None else cell.replace(tzinfo=zone) for cell in cells], dtype=dtype)
-            except (TypeError, ValueError):  # a zone pandas cannot hold
-                pass
+        if kind is dt.datetime and all(type(cell) is dt.datetime for cell in present):
+            array = _datetime_array(cells, present)
+            if array is not None:
+                return array
     array = np.empty(len(cells), dtype=object)
     array[:] = cells
     return array
@@ -101,8 +98,30 @@ def _base_type(annotation: Any) -> tuple[Any, bool]:
     return annotation, False
 
 
-def _one_zone(cells: list) -> bool:
-    """Whether every cell is a datetime and all are naive or all share one zone."""
-    if not all(type(cell) is dt.datetime for cell in cells):
-        return False
-    return all(cell.tzinfo == cells[0].tzinfo for cell in cells)
+def _zone(cell: dt.datetime) -> Any:
+    """The zone of a datetime, as one object for all its instants: pytz gives each offset its
+    own tzinfo (CET, CEST), which are one zone."""
+    tzinfo = cell.tzinfo
+    if tzinfo is not None and type(tzinfo).__module__.startswith("pytz"):
+        import pytz
+
+        return pytz.timezone(tzinfo.zone)
+    return tzinfo
+
+
+def _datetime_array(cells: list, present: list) -> Any:
+    """``datetime64[us]`` (naive) or ``datetime64[us, zone]`` when every datetime is naive or all
+    are in one zone (equal zones may be distinct objects, one per chunk from a worker), else None."""
+    zone = _zone(present[0]) if present else None
+    if any(_zone(cell) != zone for cell in present):
+        return None
+    if zone is None:
+        if any(cell.fold for cell in present):  # datetime64 has no fold: keep the datetimes as they are
+            return None
+        return pd.array([pd.NaT if cell is None else cell for cell in cells], dtype="datetime64[us]")
+    try:
+        instants = pd.to_datetime([pd.NaT if cell is None else cell.astimezone(dt.timezone.utc) for cell in cells],
+                                  utc=True).as_unit("us")
+        return instants.tz_convert(zone).array
+    except (TypeError, ValueError):  # a zone pandas cannot hold
+        return None

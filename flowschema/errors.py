@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["ChunkTimeoutError", "DataFileError", "DataValidationError", "FlowSchemaError", "ResultFileError",
-           "WorkerCrashError"]
+__all__ = ["ChunkTimeoutError", "DataFileError", "DataValidationError", "EngineError", "FlowSchemaError",
+           "ResultFileError", "WorkerCrashError"]
 
 
 class FlowSchemaError(Exception):
@@ -40,3 +40,8 @@ class ChunkTimeoutError(FlowSchemaError, TimeoutError):
 class DataFileError(FlowSchemaError, ValueError):
     """A data file's content cannot be read as a table: empty, duplicate column names in its
     header, or not the format its name says."""
+
+
+class EngineError(FlowSchemaError, ValueError):
+    """``engine="columnar"`` was asked for a model (or frame) it cannot validate exactly; the
+    message names what prevents it. ``engine="auto"`` falls back to rows instead."""

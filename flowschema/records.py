@@ -214,6 +214,20 @@ class ColumnChunk:
         return rows
 
 
+    def rows_at(self, offsets: np.ndarray) -> list[dict]:
+        """The rows at these offsets (within the chunk), as ``rows()`` would give them."""
+        picked = tuple(_take(column, offsets) for column in self.columns)
+        return ColumnChunk(self.start, len(offsets), self.names, picked).rows()
+
+
+def _take(column: Any, offsets: np.ndarray) -> Any:
+    if isinstance(column, list):
+        return [column[offset] for offset in offsets.tolist()]
+    if isinstance(column, np.ndarray):
+        return column[offsets]
+    return column.take(offsets)
+
+
 @dataclass(frozen=True, slots=True)
 class RecordChunk:
     """Records (mappings) ``start .. start + size`` of a stream, as the caller gave them."""

@@ -204,6 +204,8 @@ class _Encoder:
 
 def _for_files(value: Any) -> Any:
     """What a file stores for a value of a type it cannot keep (files hold no pickles)."""
+    if value is pd.NaT or value is pd.NA:  # as column labels in an error's row, say
+        return None
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, dt.datetime):  # a pd.Timestamp, or another subclass
@@ -545,7 +547,7 @@ def encode_result(result: ChunkResult, compression: str | None = None) -> bytes:
             kind_ids.append(kinds.setdefault(key, len(kinds)))
             inputs.append(error["input"])
     kind_list = [[error_type, loc, msg, None if ctx is None else dict(ctx)] for error_type, loc, msg, ctx in kinds]
-    message = [result.start, result.size, kind_list, offsets, counts, kind_ids, inputs, result.values]
+    message = [result.start, result.size, kind_list, offsets, counts, kind_ids, inputs, result.values, result.engine]
     return _frame(packb(message, pickle_fallback=True), compression)
 
 
@@ -561,7 +563,7 @@ def _error_template(error_type: str, loc: tuple, msg: str, ctx: dict | None) -> 
 def decode_result(payload: bytes) -> ChunkResult:
     """Decode bytes written by ``encode_result``; offsets, counts and sizes are checked."""
     try:
-        start, size, kind_list, offsets, counts, kind_ids, inputs, values = unpackb(
+        start, size, kind_list, offsets, counts, kind_ids, inputs, values, engine = unpackb(
             _unframe(payload), allow_pickle=True
         )
         _count(start, "start")
@@ -583,7 +585,9 @@ def decode_result(payload: bytes) -> ChunkResult:
             raise TransportError("malformed result message (error counts do not add up)")
         if values is not None and (type(values) is not list or len(values) != size):
             raise TransportError("malformed result message (values do not match the rows)")
-        return ChunkResult(start, size, failed, values)
+        if engine not in ("columnar", "rows"):
+            raise TransportError(f"malformed result message (engine {engine!r})")
+        return ChunkResult(start, size, failed, values, engine)
     except (TypeError, ValueError, IndexError) as exc:
         if isinstance(exc, TransportError):
             raise

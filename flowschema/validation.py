@@ -12,9 +12,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, ValidationError
 
+from flowschema.columnar import NotColumnar, columnar_plan, passing_rows
+from flowschema.errors import EngineError
 from flowschema.records import ColumnChunk, RecordChunk
+
 
 @contextmanager
 def _gc_paused():
@@ -68,14 +72,16 @@ class ChunkResult:
     """What validating one chunk produced.
 
     ``failed`` maps the offset (within the chunk) of each failing row to its errors, in order;
-    ``values`` holds one ``model_dump()`` per row (None for failed rows) when values were
-    asked for, else None.
+    ``values`` holds, when values were asked for, one dict per row (None for failed rows): its
+    ``model_dump()`` (from the columnar engine: the validated value of every field read from a
+    column); else None. ``engine`` says which engine produced it.
     """
 
     start: int
     size: int
     failed: dict[int, tuple[dict, ...]]
     values: list[dict | None] | None = None
+    engine: str = "rows"
 
 
 def validate_chunk(
@@ -85,6 +91,9 @@ def validate_chunk(
 
     A row is valid iff ``model.model_validate(row)`` succeeds. A non-pydantic exception raised
     by a user validator fails that row (error type ``"exception"``) instead of the chunk.
+    ``options.engine`` picks how: ``"columnar"`` (each field's validator over its column, then
+    ``model_validate`` on the failing rows only), ``"rows"`` (``model_validate`` on every row), or
+    ``"auto"``: columnar where that is exact, else rows.
 
     >>> from pydantic import BaseModel
     >>> class Point(BaseModel):
@@ -93,13 +102,48 @@ def validate_chunk(
     >>> list(result.failed), result.failed[1][0]["type"]
     ([1], 'int_parsing')
     """
+    if options.engine != "rows" and isinstance(chunk, ColumnChunk):
+        plan = columnar_plan(model, chunk.names, options.want_values)
+        reason = plan.reason
+        if reason is None:
+            try:
+                return _validate_columns(model, plan, chunk, options)
+            except NotColumnar as exc:
+                reason = str(exc)
+        if options.engine == "columnar":
+            raise EngineError(f"engine='columnar' cannot give model_validate's answer for {model.__name__}: "
+                              f"{reason}. Use engine='auto' (or 'rows')")
+    return _validate_rows(model, chunk.rows(), chunk.start, chunk.size, options)
+
+
+def _validate_columns(model: type[BaseModel], plan, chunk: ColumnChunk, options: ValidationOptions) -> ChunkResult:
+    """The columnar engine: fields over columns, then the failing rows whole for their errors."""
+    with _gc_paused():
+        passed, field_values = passing_rows(plan, chunk, options.strict, options.context, options.want_values)
+        failing = np.flatnonzero(~passed)
+        checked = _validate_rows(model, chunk.rows_at(failing), chunk.start, chunk.size, options, failing.tolist())
+    values = None
+    if options.want_values:
+        names = list(field_values)
+        columns = list(field_values.values())
+        values = [dict(zip(names, row_values)) for row_values in zip(*columns)] if names else [{}] * chunk.size
+        for offset, dumped in zip(failing.tolist(), checked.values):  # a row the fields failed, the model kept
+            values[offset] = dumped
+    return ChunkResult(chunk.start, chunk.size, checked.failed, values, "columnar")
+
+
+def _validate_rows(model: type[BaseModel], rows: list[dict], start: int, size: int, options: ValidationOptions,
+                   offsets: list[int] | None = None) -> ChunkResult:
+    """``model_validate`` on each row; ``offsets`` says which rows of the chunk they are (all of
+    them, in order, when None). ``values`` holds one per row given."""
     validate = model.__pydantic_validator__.validate_python
     strict, context = options.strict, options.context
     want_values = options.want_values
     failed: dict[int, tuple[dict, ...]] = {}
     values: list[dict | None] | None = [] if want_values else None
     with _gc_paused():
-        for offset, row in enumerate(chunk.rows()):
+        for position, row in enumerate(rows):
+            offset = position if offsets is None else offsets[position]
             try:
                 instance = validate(row, strict=strict, context=context)
             except ValidationError as exc:
@@ -112,7 +156,7 @@ def validate_chunk(
                 continue
             if want_values:
                 values.append(None)
-    return ChunkResult(chunk.start, chunk.size, failed, values)
+    return ChunkResult(start, size, failed, values, "rows")
 
 
 #: distinct error kinds remembered for sharing; beyond this many the memory starts over

@@ -173,17 +173,31 @@ def expected_dtype_array(annotation, cells: list):
             return pd.array(cells, dtype="boolean") if optional else np.array(cells, dtype=bool)
         if annotation is str and all(type(v) is str for v in values):
             return pd.array(cells, dtype="str")
-        if annotation is dt.datetime and all(type(v) is dt.datetime for v in values) and all(
-                v.tzinfo == values[0].tzinfo for v in values):
-            zone = values[0].tzinfo if values else None
+        zones = {repr(one_zone(v.tzinfo)) for v in values if type(v) is dt.datetime}
+        naive_folds = any(v.fold for v in values if type(v) is dt.datetime and v.tzinfo is None)
+        if annotation is dt.datetime and all(type(v) is dt.datetime for v in values) and len(zones) <= 1 and \
+                not naive_folds:
+            zone = one_zone(values[0].tzinfo) if values else None
+            moments = [pd.NaT if cell is None else pd.Timestamp(cell) for cell in cells]
             try:
-                return pd.array([pd.NaT if cell is None else cell.replace(tzinfo=zone) for cell in cells],
-                                dtype="datetime64[us]" if zone is None else pd.DatetimeTZDtype("us", zone))
+                if zone is None:
+                    return pd.array(moments, dtype="datetime64[us]")
+                return pd.DatetimeIndex([pd.NaT if m is pd.NaT else m.tz_convert("UTC") for m in moments]).as_unit(
+                    "us").tz_convert(zone).array
             except (TypeError, ValueError):
                 pass
     array = np.empty(len(cells), dtype=object)
     array[:] = cells
     return array
+
+
+def one_zone(tzinfo):
+    """A zone as one object for all its offsets (pytz has one tzinfo per offset: CET, CEST)."""
+    if tzinfo is not None and type(tzinfo).__module__.startswith("pytz"):
+        import pytz
+
+        return pytz.timezone(tzinfo.zone)
+    return tzinfo
 
 
 def expected_coerced_frame(frame: pd.DataFrame, model: type[BaseModel], strict=None) -> pd.DataFrame:
@@ -217,6 +231,8 @@ def stored_form(value):
     """What the README says a Parquet file gives back for ``value``."""
     if value is PydanticUndefined:
         return value
+    if value is pd.NaT or value is pd.NA:
+        return None
     if isinstance(value, enum.Enum):
         return stored_form(value.value)
     if type(value) in (list, tuple):

@@ -42,7 +42,7 @@ def test_a_tuple_nested_deeper_than_any_extension_travels_to_every_executor(exec
 
 def result_message(start, size, offsets, counts, kind_ids, values=None):
     kinds = [["t", ("a",), "m", None]]
-    return b"\x00" + packb([start, size, kinds, offsets, counts, kind_ids, [None] * len(kind_ids), values])
+    return b"\x00" + packb([start, size, kinds, offsets, counts, kind_ids, [None] * len(kind_ids), values, "rows"])
 
 
 @pytest.mark.parametrize(("message", "match"), [

@@ -90,6 +90,7 @@ class Point(tuple):
     (Point((1, 2)), (1, 2)),  # a subclass: its base
     (bytearray(b"ab"), bytearray(b"ab")),
     (PydanticUndefined, PydanticUndefined),
+    (pd.NaT, None),
     (object, repr(object)),  # anything else: its repr
 ])
 def test_files_store_what_they_cannot_keep_as_documented(value, stored):

@@ -26,6 +26,8 @@ from pydantic import BaseModel
 
 from flowschema.errors import ChunkTimeoutError, WorkerCrashError
 from flowschema.executor.base import (
+    AUTO_CHUNKSIZE,
+    COLUMNAR_CHUNKSIZE,
     BaseExecutor,
     Chunk,
     auto_chunksize,
@@ -105,8 +107,8 @@ class MultiProcessingExecutor(BaseExecutor):
     ['validated', 'failed']
 
     - ``max_workers``: worker processes; None uses ``available_cpus()``.
-    - ``chunksize``: rows per chunk; None picks one (``auto_chunksize``: 5,000 rows, fewer for
-      small frames so every worker gets work).
+    - ``chunksize``: rows per chunk; None picks one (``auto_chunksize``: 5,000 rows on the rows
+      engine, 100,000 on the columnar one, fewer for small frames so every worker gets work).
     - ``compression``: ``"lz4"`` or None, for chunks and results alike.
     - ``timeout``: seconds one chunk may take (None: no limit). A chunk still running then
       stops the call with ``ChunkTimeoutError`` naming its rows; the workers are restarted.
@@ -135,8 +137,9 @@ class MultiProcessingExecutor(BaseExecutor):
         """Chunks submitted but not yet consumed: enough to keep every worker busy, and bounded."""
         return 4 * self.max_workers
 
-    def chunksize_for(self, rows: int) -> int:
-        return self.chunksize or auto_chunksize(rows, self.max_workers)
+    def chunksize_for(self, rows: int, columnar: bool = False) -> int:
+        largest = COLUMNAR_CHUNKSIZE if columnar else AUTO_CHUNKSIZE
+        return self.chunksize or auto_chunksize(rows, self.max_workers, largest)
 
     def worker_pids(self) -> list[int]:
         """The process ids of the live worker processes (none before the first call)."""

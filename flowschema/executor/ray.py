@@ -29,6 +29,7 @@ from pydantic import BaseModel
 
 from flowschema.errors import ChunkTimeoutError, FlowSchemaError, WorkerCrashError
 from flowschema.executor.base import (
+    COLUMNAR_CHUNKSIZE,
     BaseExecutor,
     Chunk,
     auto_chunksize,
@@ -143,8 +144,8 @@ class RayExecutor(BaseExecutor):
       A Ray already initialised in this process is used whatever the address.
     - ``compression``: ``"lz4"`` or None, for chunks and results alike.
     - ``max_inflight``: tasks in flight at most (chunks beyond it are not read yet).
-    - ``chunksize``: rows per task; None picks up to ``RAY_AUTO_CHUNKSIZE``, fewer for small
-      frames so that every CPU of the cluster gets work.
+    - ``chunksize``: rows per task; None picks up to ``RAY_AUTO_CHUNKSIZE`` (``COLUMNAR_CHUNKSIZE``
+      on the columnar engine), fewer for small frames so that every CPU of the cluster gets work.
     - ``timeout``: seconds one task may take (None: no limit); then ``ChunkTimeoutError``.
     """
 
@@ -216,8 +217,9 @@ class RayExecutor(BaseExecutor):
         """The CPUs of the cluster Ray sees now."""
         return max(1, int(self._ray.cluster_resources().get("CPU", 1)))
 
-    def chunksize_for(self, rows: int) -> int:
-        return self.chunksize or auto_chunksize(rows, self.cluster_cpus(), RAY_AUTO_CHUNKSIZE)
+    def chunksize_for(self, rows: int, columnar: bool = False) -> int:
+        largest = COLUMNAR_CHUNKSIZE if columnar else RAY_AUTO_CHUNKSIZE
+        return self.chunksize or auto_chunksize(rows, self.cluster_cpus(), largest)
 
     def map_chunks(self, chunks: Iterable[Chunk], options: ValidationOptions) -> Iterator[ChunkResult]:
         ray = self._ray
