@@ -245,9 +245,10 @@ class _Assembly:
 
     def add(self, result: ChunkResult) -> None:
         first = result.start - self.start
-        for offset, row_errors in result.failed.items():
-            self.valid[first + offset] = False
-            self.errors[first + offset] = row_errors
+        if result.failed:
+            positions = first + np.fromiter(result.failed, dtype=np.int64, count=len(result.failed))
+            self.valid[positions] = False
+            self.errors[positions] = np.fromiter(result.failed.values(), dtype=object, count=len(result.failed))
         if self.coerce:
             self.values[first : first + result.size] = result.values
         if result.engine != self.engine:  # a validator read info.data: this chunk ran on rows

@@ -25,7 +25,7 @@ import datetime as dt
 import enum
 import math
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -37,10 +37,20 @@ import pyarrow as pa
 from pydantic import BaseModel, ValidationError
 from pydantic_core import SchemaValidator, core_schema
 
+from flowschema.details import error_detail
 from flowschema.fields import ModelSchema, field_paths, model_schema
 from flowschema.records import ColumnChunk, normalize_column
 
-__all__ = ["ColumnarPlan", "FieldRoute", "NotColumnar", "columnar_plan", "distinct_values", "explain", "passing_rows"]
+__all__ = [
+    "ColumnVerdicts",
+    "ColumnarPlan",
+    "FieldRoute",
+    "NotColumnar",
+    "columnar_plan",
+    "distinct_values",
+    "explain",
+    "passing_rows",
+]
 
 _WRAPPER_REASONS = {
     "function-before": "a model_validator(mode='before') can change the whole row before the fields see it",
@@ -71,6 +81,8 @@ class FieldRoute:
     why: str
     validator: SchemaValidator | None = None
     position: int | None = None
+    loc: tuple = ()
+    screen: Screen | None = None
 
 
 @dataclass(frozen=True)
@@ -118,8 +130,13 @@ def _plan(model: type[BaseModel], columns: tuple, want_values: bool) -> Columnar
             return _rows_plan(model, columns, f"coerce=True, and field {name!r} is dumped differently from its "
                                               "validated value (a nested model or a custom serializer)")
         read.add(first[0])
-        routes.append(FieldRoute(name, first[0], "distinct values", "the field's own pydantic validator, once per "
-                                 "distinct value", _list_validator(taken, name), positions[first[0]]))
+        screen = screen_for(schema, taken.config)
+        why = "the field's own pydantic validator, once per distinct value"
+        if screen is not None:
+            why = f"{screen.describe()}; the field's own validator on the other values"
+        loc = (first[0],) if taken.config.get("loc_by_alias", True) else (name,)
+        routes.append(FieldRoute(name, first[0], "screen" if screen else "distinct values", why,
+                                 _list_validator(taken, name), positions[first[0]], loc, screen))
     extra = [column for column in columns if column not in read]
     extra_mode = taken.config.get("extra_fields_behavior", "ignore")
     if extra and extra_mode != "ignore":
@@ -251,6 +268,155 @@ def _list_validator(taken: ModelSchema, name: str) -> SchemaValidator:
     return SchemaValidator(schema, taken.config or None)
 
 
+# -- screens -----------------------------------------------------------------------------------------
+
+_BOUNDS = ("ge", "gt", "le", "lt")
+_SCREENED_KEYS = {
+    "int": frozenset(("type", "strict", "metadata", "multiple_of", *_BOUNDS)),
+    "float": frozenset(("type", "strict", "metadata", "allow_inf_nan", *_BOUNDS)),
+    "bool": frozenset(("type", "strict", "metadata")),
+    "str": frozenset(("type", "strict", "metadata", "min_length", "max_length")),
+    "datetime": frozenset(("type", "strict", "metadata", "microseconds_precision")),  # precision: of parsed text
+}
+_STRING_CONFIG = ("str_strip_whitespace", "str_to_lower", "str_to_upper", "str_min_length", "str_max_length")
+
+
+@dataclass(frozen=True)
+class Screen:
+    """A vectorised test that is true only of cells the field's validator certainly accepts:
+    numpy or Arrow arithmetic on a typed column against the plain bounds of an ``int``,
+    ``float``, ``bool`` or ``str`` field (after its default and ``Optional``). Cells it is not
+    sure of go through the validator as every other value does."""
+
+    kind: str
+    schema: dict
+    nullable: bool
+    strict_field: bool
+    allow_inf_nan: bool
+
+    def describe(self) -> str:
+        bounds = ", ".join(f"{key} {self.schema[key]}" for key in (*_BOUNDS, "multiple_of", "min_length", "max_length")
+                           if key in self.schema)
+        return f"a vectorised screen ({self.kind}{', ' + bounds if bounds else ''})"
+
+    def unsure(self, column: Any, strict: bool | None) -> np.ndarray | None:
+        """Per row, whether the screen cannot vouch for the cell (None: no screen for this column)."""
+        numbers = None if self.kind == "datetime" else _numbers(column)
+        if numbers is not None:
+            values, missing = numbers
+            sure = self._sure_numbers(values, strict)
+        elif self.kind == "str" and _is_arrow_string(column):
+            sure, missing = self._sure_strings(column)
+        elif self.kind == "datetime" and _is_datetime(column):  # any datetime is one, missing aside
+            missing = np.asarray(pd.isna(column), dtype=bool)
+            sure = ~missing
+        else:
+            return None
+        if sure is None:
+            return None
+        return ~np.where(missing, self.nullable, sure)
+
+    def _sure_numbers(self, values: np.ndarray, strict: bool | None) -> np.ndarray | None:
+        kind = values.dtype.kind
+        if self.kind == "bool":
+            return np.ones(len(values), dtype=bool) if kind == "b" else None
+        if kind == "b" or (kind == "f" and self.kind == "int" and (strict or self.strict_field)):
+            return None  # bools as numbers, floats in strict ints: not vouched for
+        if self.kind == "float" and kind != "f":
+            return None
+        if self.kind == "int" and kind == "f":  # lax: a whole float below 2**53 is that int
+            with np.errstate(invalid="ignore"):
+                sure = np.isfinite(values) & (values == np.trunc(values)) & (np.abs(values) < 2.0**53)
+        elif kind == "f":
+            sure = ~np.isnan(values) if self.allow_inf_nan else np.isfinite(values)
+        else:
+            sure = np.ones(len(values), dtype=bool)
+        schema = self.schema
+        with np.errstate(invalid="ignore"):
+            for key, compare in (("ge", np.greater_equal), ("gt", np.greater), ("le", np.less_equal),
+                                 ("lt", np.less)):
+                if key in schema:
+                    sure &= compare(values, schema[key])
+            if "multiple_of" in schema:
+                sure &= (values % schema["multiple_of"]) == 0
+        return sure
+
+    def _sure_strings(self, column: Any) -> tuple[np.ndarray, np.ndarray]:
+        import pyarrow.compute as pc
+
+        arrow = column.__arrow_array__()
+        lengths = pc.utf8_length(arrow).to_numpy(zero_copy_only=False)
+        missing = (np.asarray(pc.is_null(arrow).to_numpy(zero_copy_only=False), dtype=bool) if arrow.null_count
+                   else np.zeros(len(arrow), dtype=bool))
+        with np.errstate(invalid="ignore"):
+            sure = np.ones(len(arrow), dtype=bool)
+            if "min_length" in self.schema:
+                sure &= lengths >= self.schema["min_length"]
+            if "max_length" in self.schema:
+                sure &= lengths <= self.schema["max_length"]
+        return sure & ~missing, missing
+
+
+def screen_for(schema: dict, config: dict) -> Screen | None:
+    """The screen of a field's core schema, if it is one a screen is exact for."""
+    nullable = False
+    if schema.get("type") == "default":
+        if schema.get("on_error", "raise") != "raise":
+            return None
+        schema = schema["schema"]
+    if schema.get("type") == "nullable":
+        nullable, schema = True, schema["schema"]
+    kind = schema.get("type")
+    if kind not in _SCREENED_KEYS or not schema.keys() <= _SCREENED_KEYS[kind]:
+        return None
+    if kind == "str" and any(config.get(key) for key in _STRING_CONFIG):
+        return None
+    if not all(isinstance(schema.get(key, 0), (int, float)) and not isinstance(schema.get(key, 0), bool)
+               for key in (*_BOUNDS, "multiple_of")):
+        return None
+    strict_field = bool(schema.get("strict") or config.get("strict"))
+    allow_inf_nan = schema.get("allow_inf_nan", config.get("allow_inf_nan", True))
+    return Screen(kind, schema, nullable, strict_field, allow_inf_nan)
+
+
+def _numbers(column: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """A numeric column's values as a numpy array, and where it is missing; else None."""
+    if isinstance(column, np.ndarray):
+        if column.dtype.kind in "iub":
+            return column, np.zeros(len(column), dtype=bool)
+        if column.dtype.kind == "f":
+            return column, np.isnan(column)
+        return None
+    dtype = getattr(column, "dtype", None)
+    if isinstance(column, (pd.arrays.IntegerArray, pd.arrays.FloatingArray, pd.arrays.BooleanArray)) or (
+            isinstance(dtype, pd.ArrowDtype) and (pa.types.is_integer(dtype.pyarrow_dtype)
+                                                  or pa.types.is_floating(dtype.pyarrow_dtype)
+                                                  or pa.types.is_boolean(dtype.pyarrow_dtype))):
+        missing = np.asarray(column.isna(), dtype=bool)
+        kind = np.dtype(dtype.numpy_dtype if hasattr(dtype, "numpy_dtype") else dtype.type).kind
+        if kind == "f":
+            values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+            return values, missing | np.isnan(values)
+        numpy_type = {"i": np.int64, "u": np.uint64}.get(kind, bool)
+        return column.to_numpy(dtype=numpy_type, na_value=numpy_type(0)), missing
+    return None
+
+
+def _is_datetime(column: Any) -> bool:
+    dtype = getattr(column, "dtype", None)
+    if isinstance(dtype, pd.ArrowDtype):
+        return pa.types.is_timestamp(dtype.pyarrow_dtype)
+    return getattr(dtype, "kind", None) == "M"
+
+
+def _is_arrow_string(column: Any) -> bool:
+    dtype = getattr(column, "dtype", None)
+    if isinstance(dtype, pd.StringDtype):
+        return dtype.storage == "pyarrow"
+    return isinstance(dtype, pd.ArrowDtype) and (pa.types.is_string(dtype.pyarrow_dtype)
+                                                 or pa.types.is_large_string(dtype.pyarrow_dtype))
+
+
 # -- distinct values -------------------------------------------------------------------------------
 
 
@@ -363,48 +529,114 @@ def _exact_key(value: Any) -> Hashable | None:
 # -- running a plan ------------------------------------------------------------------------------
 
 
-def passing_rows(plan: ColumnarPlan, chunk: ColumnChunk, strict: bool | None, context: Any,
-                 want_values: bool) -> tuple[np.ndarray, dict[str, list] | None]:
-    """Which rows of ``chunk`` every field's validator accepts, and (``want_values``) each
-    field's validated value per row. Raises ``NotColumnar`` if a validator reads the other fields.
+@dataclass
+class FieldOutcome:
+    """One field over one chunk: per row the code of its distinct value (None where every value
+    passed), and per rejected code the field's errors (loc prefixed as ``model_validate`` does)
+    or, in ``raised``, the codes whose validation raised something pydantic does not wrap."""
+
+    codes: np.ndarray | None = None
+    errors: dict[int, list[dict]] = field(default_factory=dict)
+    raised: frozenset = frozenset()
+
+
+@dataclass(frozen=True)
+class ColumnVerdicts:
+    """What the fields' validators said of a chunk's rows.
+
+    ``passed``: rows every field accepts. ``rejected``: per field, per row, the code of the
+    distinct value the field rejected (-1 where it accepted; None if it accepted every row): no
+    validator sees more than its own field, so a failing row's errors are its fields' errors, in
+    field order (``outcomes``). ``values``: per field read from a column, its validated value per
+    row (when asked for).
     """
+
+    passed: np.ndarray
+    rejected: list[np.ndarray | None]
+    outcomes: list[FieldOutcome]
+    values: dict[str, list] | None
+
+    def failures(self, rows: np.ndarray) -> np.ndarray:
+        """The rejected codes of these rows, one column per field."""
+        return np.column_stack([np.full(len(rows), -1, dtype=np.int64) if codes is None else codes[rows]
+                                for codes in self.rejected]) if self.rejected else np.empty((len(rows), 0))
+
+
+def passing_rows(plan: ColumnarPlan, chunk: ColumnChunk, strict: bool | None, context: Any,
+                 want_values: bool) -> ColumnVerdicts:
+    """Run each field's validator over its column's distinct values (after a screen, where one
+    is exact); see ``ColumnVerdicts``. Raises ``NotColumnar`` if a validator reads the other
+    fields."""
     passed = np.ones(chunk.size, dtype=bool)
+    rejected_by_field: list[np.ndarray | None] = []
     values: dict[str, list] | None = {} if want_values else None
+    outcomes = []
     for route in plan.routes:
-        if route.route == "missing":
+        outcome = FieldOutcome()
+        outcomes.append(outcome)
+        rejected_by_field.append(None)
+        if route.route == "missing":  # every row misses it, in the same way
+            rejected_by_field[-1] = np.zeros(chunk.size, dtype=np.int64)
             passed[:] = False
         if route.validator is None:
             continue
-        codes, distinct = distinct_values(chunk.columns[route.position])
-        accepted, validated = _check_distinct(route, distinct, strict, context, want_values)
-        passed &= accepted[codes]
+        column = chunk.columns[route.position]
+        unsure = None if want_values or route.screen is None else route.screen.unsure(column, strict)
+        if unsure is not None:  # the screen accepted the other rows, exactly as the validator would
+            rows = np.flatnonzero(unsure)
+            if not len(rows):
+                continue
+            column = _take(column, rows)
+        codes, distinct = distinct_values(column)
+        accepted, validated = _check_distinct(route, distinct, strict, context, want_values, outcome)
+        if not accepted.all():
+            rejected = np.where(accepted[codes], -1, codes)
+            if unsure is not None:
+                rejected, rows_rejected = np.full(chunk.size, -1, dtype=np.int64), rejected
+                rejected[rows] = rows_rejected
+            rejected_by_field[-1] = rejected
+            passed &= rejected < 0
+        outcome.codes = codes
         if want_values:
             values[route.field] = [validated[code] for code in codes.tolist()]
-    return passed, values
+    return ColumnVerdicts(passed, rejected_by_field, outcomes, values)
 
 
-def _check_distinct(route: FieldRoute, distinct: list, strict: bool | None, context: Any,
-                    want_values: bool) -> tuple[np.ndarray, list | None]:
-    """Per distinct value: whether the field's validator accepts it, and what it makes of it."""
+def _take(column: Any, rows: np.ndarray) -> Any:
+    if isinstance(column, list):
+        return [column[row] for row in rows.tolist()]
+    return column[rows] if isinstance(column, np.ndarray) else column.take(rows)
+
+
+def _check_distinct(route: FieldRoute, distinct: list, strict: bool | None, context: Any, want_values: bool,
+                    outcome: FieldOutcome) -> tuple[np.ndarray, list | None]:
+    """Per distinct value: whether the field's validator accepts it, and what it makes of it;
+    the errors of the values it rejects go to ``outcome``."""
     validate = route.validator.validate_python
     accepted = np.ones(len(distinct), dtype=bool)
     try:
         validated = validate(distinct, strict=strict, context=context)
         return accepted, validated
     except ValidationError as exc:
-        rejected = {error["loc"][0] for error in exc.errors(include_url=False) if error["loc"]}
+        for error in exc.errors(include_url=False):
+            position, *inner = error["loc"]
+            outcome.errors.setdefault(position, []).append(error_detail(error, (*route.loc, *inner)))
     except _ReadsOtherFields as exc:
         raise NotColumnar(f"a validator of field {exc} reads info.data (the other fields of the row)") from None
     except Exception:  # a validator raised something pydantic does not wrap: find the values, one by one
-        rejected = set()
+        raised = set()
         for position, value in enumerate(distinct):
             try:
                 validate([value], strict=strict, context=context)
             except _ReadsOtherFields as exc:
                 raise NotColumnar(f"a validator of field {exc} reads info.data (the other fields of the row)") from None
+            except ValidationError as exc:
+                outcome.errors[position] = [error_detail(error, (*route.loc, *error["loc"][1:]))
+                                            for error in exc.errors(include_url=False)]
             except Exception:
-                rejected.add(position)
-    accepted[list(rejected)] = False
+                raised.add(position)
+        outcome.raised = frozenset(raised)
+    accepted[[*outcome.errors, *outcome.raised]] = False
     if not want_values or accepted.all():
         return accepted, None
     kept = np.flatnonzero(accepted).tolist()
@@ -423,7 +655,7 @@ def explain(model: type[BaseModel], df: pd.DataFrame | None = None) -> pd.DataFr
     >>> class Point(BaseModel):
     ...     x: int = Field(ge=0)
     >>> explain(Point)[["field", "column", "route"]].to_dict("records")
-    [{'field': 'x', 'column': 'x', 'route': 'distinct values'}]
+    [{'field': 'x', 'column': 'x', 'route': 'screen'}]
     """
     if df is not None:
         columns = list(df.columns)

@@ -16,6 +16,7 @@ import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from flowschema.columnar import NotColumnar, columnar_plan, passing_rows
+from flowschema.details import error_details, exception_error
 from flowschema.errors import EngineError
 from flowschema.records import ColumnChunk, RecordChunk
 
@@ -37,9 +38,8 @@ def _gc_paused():
             gc.enable()
 
 
-__all__ = ["ENGINES", "ChunkResult", "ValidationOptions", "check_engine", "error_details", "validate_chunk"]
+__all__ = ["ENGINES", "ChunkResult", "ValidationOptions", "check_engine", "validate_chunk"]
 
-_JSON_SCALARS = (str, int, float, bool, type(None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,19 +117,74 @@ def validate_chunk(
 
 
 def _validate_columns(model: type[BaseModel], plan, chunk: ColumnChunk, options: ValidationOptions) -> ChunkResult:
-    """The columnar engine: fields over columns, then the failing rows whole for their errors."""
-    with _gc_paused():
-        passed, field_values = passing_rows(plan, chunk, options.strict, options.context, options.want_values)
-        failing = np.flatnonzero(~passed)
-        checked = _validate_rows(model, chunk.rows_at(failing), chunk.start, chunk.size, options, failing.tolist())
+    """The columnar engine: each field's validator over its column, then each failing row's
+    errors, exactly as ``model_validate`` gives them.
+
+    No validator sees more than its own field, so a failing row's errors are its fields' errors
+    in field order, each ``loc`` prefixed with the column the field read: they are put together
+    from the errors each distinct value got (a copy of the dicts per row). Rows missing a
+    required column are validated whole once per group of rows failing alike; rows whose value
+    made a validator raise something pydantic does not wrap (their error holds the whole row) are
+    validated whole one by one.
+    """
+    verdicts = passing_rows(plan, chunk, options.strict, options.context, options.want_values)
+    failing = np.flatnonzero(~verdicts.passed)
+    failures = verdicts.failures(failing)
+    whole, grouped = _rows_validated_whole(plan, verdicts, failures)
+    composed = ~(whole | grouped)
+    failed = _composed_errors(verdicts, failing[composed], failures[composed])
+    failed.update(_errors_by_group(model, chunk, options, failing[grouped], failures[grouped]))
+    one_by_one = failing[whole].tolist()
+    alone = _validate_rows(model, chunk.rows_at(failing[whole]), chunk.start, chunk.size, options, one_by_one)
+    failed.update(alone.failed)
     values = None
     if options.want_values:
-        names = list(field_values)
-        columns = list(field_values.values())
+        names = list(verdicts.values)
+        columns = list(verdicts.values.values())
         values = [dict(zip(names, row_values)) for row_values in zip(*columns)] if names else [{}] * chunk.size
-        for offset, dumped in zip(failing.tolist(), checked.values):  # a row the fields failed, the model kept
+        for offset in failed:
+            values[offset] = None
+        for offset, dumped in zip(one_by_one, alone.values):  # a row the fields failed, the model kept
             values[offset] = dumped
-    return ChunkResult(chunk.start, chunk.size, checked.failed, values, "columnar")
+    return ChunkResult(chunk.start, chunk.size, dict(sorted(failed.items())), values, "columnar")
+
+
+def _rows_validated_whole(plan, verdicts, failures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Among the failing rows: those whose value made a validator raise (validated whole, one by
+    one), and those missing a required column (validated whole, once per group)."""
+    whole = np.zeros(len(failures), dtype=bool)
+    grouped = np.zeros(len(failures), dtype=bool)
+    for number, (route, outcome) in enumerate(zip(plan.routes, verdicts.outcomes)):
+        codes = failures[:, number]
+        if route.route == "missing":
+            grouped |= codes >= 0
+        elif outcome.raised:
+            whole |= np.isin(codes, list(outcome.raised))
+    return whole, grouped & ~whole
+
+
+def _composed_errors(verdicts, offsets: np.ndarray, failures: np.ndarray) -> dict[int, tuple[dict, ...]]:
+    """Each row's errors from its fields' errors, in field order."""
+    per_row: list[list[dict]] = [[] for _ in range(len(offsets))]
+    for number, outcome in enumerate(verdicts.outcomes):
+        rows = np.flatnonzero(failures[:, number] >= 0)
+        for row, code in zip(rows.tolist(), failures[rows, number].tolist()):
+            per_row[row].extend(outcome.errors[code])
+    return {offset: tuple(map(dict, errors)) for offset, errors in zip(offsets.tolist(), per_row)}
+
+
+def _errors_by_group(model: type[BaseModel], chunk: ColumnChunk, options: ValidationOptions, offsets: np.ndarray,
+                     failures: np.ndarray) -> dict[int, tuple[dict, ...]]:
+    """``model_validate`` once per group of rows failing alike; each row gets a copy."""
+    if not len(offsets):
+        return {}
+    _, first, group_of = np.unique(failures, axis=0, return_index=True, return_inverse=True)
+    representatives = offsets[first]
+    checked = _validate_rows(model, chunk.rows_at(representatives), chunk.start, chunk.size, options,
+                             representatives.tolist())
+    errors_of = [checked.failed[int(offset)] for offset in representatives]
+    return {offset: tuple(map(dict, errors_of[group])) for offset, group in
+            zip(offsets.tolist(), group_of.reshape(-1).tolist())}
 
 
 def _validate_rows(model: type[BaseModel], rows: list[dict], start: int, size: int, options: ValidationOptions,
@@ -149,7 +204,7 @@ def _validate_rows(model: type[BaseModel], rows: list[dict], start: int, size: i
             except ValidationError as exc:
                 failed[offset] = error_details(exc)
             except Exception as exc:  # a user validator raised something pydantic does not wrap
-                failed[offset] = (_exception_error(exc, row),)
+                failed[offset] = (exception_error(exc, row),)
             else:
                 if want_values:
                     values.append(instance.model_dump())
@@ -157,55 +212,3 @@ def _validate_rows(model: type[BaseModel], rows: list[dict], start: int, size: i
             if want_values:
                 values.append(None)
     return ChunkResult(start, size, failed, values, "rows")
-
-
-#: distinct error kinds remembered for sharing; beyond this many the memory starts over
-_MAX_KINDS = 65_536
-_kinds: dict[tuple, tuple] = {}
-
-
-def _shared_kind(error_type: str, loc: list, msg: str, ctx: dict | None) -> tuple:
-    """One ``(type, loc, msg, ctx)`` object set per distinct error kind, shared by every error of
-    that kind: a million failing rows hold one copy of each message, not a million."""
-    ctx_items = None if ctx is None else tuple((key, _json_safe(value)) for key, value in ctx.items())
-    key = (error_type, tuple(loc), msg, ctx_items)
-    try:
-        kind = _kinds.get(key)
-    except TypeError:  # an unhashable loc part: nothing shared, nothing lost
-        return key[0], key[1], msg, None if ctx_items is None else dict(ctx_items)
-    if kind is None:
-        if len(_kinds) >= _MAX_KINDS:
-            _kinds.clear()
-        kind = _kinds[key] = (key[0], key[1], msg, None if ctx_items is None else dict(ctx_items))
-    return kind
-
-
-def _json_safe(value: Any) -> Any:
-    return value if isinstance(value, _JSON_SCALARS) else str(value)
-
-
-def error_details(exc: ValidationError) -> tuple[dict, ...]:
-    """pydantic's error dicts for one row, made small and JSON-safe.
-
-    Keeps ``type``, ``loc``, ``msg``, ``input`` and ``ctx`` (when present, with values that
-    are not JSON scalars turned into strings). A ``missing`` error's ``input`` is None rather
-    than the whole row. Errors of one kind share their ``type``, ``loc``, ``msg`` and ``ctx``
-    objects (treat them as read-only).
-    """
-    details = []
-    for error in exc.errors(include_url=False):
-        error_type, loc, msg, ctx = _shared_kind(error["type"], error["loc"], error["msg"], error.get("ctx"))
-        detail = {"type": error_type, "loc": loc, "msg": msg, "input": None if error_type == "missing" else error["input"]}
-        if ctx is not None:
-            detail["ctx"] = ctx
-        details.append(detail)
-    return tuple(details)
-
-
-def _exception_error(exc: Exception, row: dict) -> dict:
-    return {
-        "type": "exception",
-        "loc": (),
-        "msg": f"{type(exc).__name__}: {exc}",
-        "input": row,
-    }

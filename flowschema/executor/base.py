@@ -112,14 +112,16 @@ def submit_ahead(in_flight: deque, chunks: Iterator[Chunk], limit: int, compress
     """Encode and submit chunks until ``limit`` are in flight or ``chunks`` runs out.
 
     Each entry of ``in_flight`` is ``(chunk, payload, handle)``, oldest first; ``submit`` sends a
-    payload to a worker and returns a handle for its result (a Future, a Ray ObjectRef).
+    payload to a worker and returns a handle for its result (a Future, a Ray ObjectRef). If
+    ``submit`` raises, its chunk stays in ``in_flight`` with the handle None, to be sent again.
     """
     while len(in_flight) < limit:
         chunk = next(chunks, None)
         if chunk is None:
             return
         payload = encode_chunk(chunk, compression)
-        in_flight.append((chunk, payload, submit(payload)))
+        in_flight.append((chunk, payload, None))  # kept even if submitting fails (a broken pool)
+        in_flight[-1] = (chunk, payload, submit(payload))
 
 
 def auto_chunksize(rows: int, workers: int, largest: int = AUTO_CHUNKSIZE) -> int:

@@ -131,6 +131,7 @@ class MultiProcessingExecutor(BaseExecutor):
         self.timeout = check_timeout(timeout)
         self._pickled_model = cloudpickle.dumps(self.schema_model)
         self._pool: ProcessPoolExecutor | None = None
+        self._workers: dict[int, multiprocessing.process.BaseProcess] = {}  # of the current pool, by pid
 
     @property
     def max_inflight(self) -> int:
@@ -143,14 +144,14 @@ class MultiProcessingExecutor(BaseExecutor):
 
     def worker_pids(self) -> list[int]:
         """The process ids of the live worker processes (none before the first call)."""
-        processes = getattr(self._pool, "_processes", None) or {}
-        return [pid for pid, process in processes.items() if process.is_alive()]
+        return [pid for pid, process in self._workers.items() if process.is_alive()]
 
     def start(self) -> MultiProcessingExecutor:
         """Start the worker processes now rather than on the first call (to time start-up apart)."""
         pool = self._ensure_pool()
         for future in [pool.submit(os.getpid) for _ in range(self.max_workers)]:
             future.result()
+        self._workers.update(pool._processes)
         return self
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
@@ -162,7 +163,11 @@ class MultiProcessingExecutor(BaseExecutor):
         return self._pool
 
     def _submit(self, payload: bytes, options: bytes) -> Future:
-        return self._ensure_pool().submit(_validate_payload, payload, options, self.compression)
+        pool = self._ensure_pool()
+        try:
+            return pool.submit(_validate_payload, payload, options, self.compression)
+        finally:  # the pool starts workers as it needs them, and forgets them once it is broken
+            self._workers.update(getattr(pool, "_processes", None) or {})
 
     def map_chunks(self, chunks: Iterable[Chunk], options: ValidationOptions) -> Iterator[ChunkResult]:
         options = cloudpickle.dumps(options)  # a context object from a notebook cell travels by value
@@ -170,16 +175,16 @@ class MultiProcessingExecutor(BaseExecutor):
         source = iter(chunks)
         try:
             while True:
-                submit_ahead(in_flight, source, self.max_inflight, self.compression,
-                             lambda payload: self._submit(payload, options))
-                if not in_flight:
-                    return
-                chunk, payload, future = in_flight[0]
                 try:
+                    submit_ahead(in_flight, source, self.max_inflight, self.compression,
+                                 lambda payload: self._submit(payload, options))
+                    if not in_flight:
+                        return
+                    chunk, payload, future = in_flight[0]
                     # Results come in order, so the oldest chunk has been running at least since
                     # it became the oldest: the timeout never fires early.
                     result = decode_result(future.result(timeout=self.timeout))
-                except BrokenProcessPool:
+                except BrokenProcessPool:  # a worker died: found waiting for a result, or submitting
                     self._recover(in_flight, options)
                     continue
                 except TimeoutError:
@@ -193,7 +198,8 @@ class MultiProcessingExecutor(BaseExecutor):
                 yield result
         except GeneratorExit:
             for _, _, future in in_flight:  # the consumer stopped early: drop what was not started
-                future.cancel()
+                if future is not None:
+                    future.cancel()
             raise
         except BaseException:  # Ctrl-C, a timeout or an error: no worker may outlive the call
             self._kill_pool()
@@ -207,16 +213,16 @@ class MultiProcessingExecutor(BaseExecutor):
         memory looks like, and each try costs the machine as much), then the call fails naming
         its rows and how the worker died. The others go on normally.
         """
-        self._kill_pool()
+        self._kill_pool(broken=True)
         for position, (chunk, payload, _) in enumerate(in_flight):
             deaths: list[int | None] = []
             while True:
-                future = self._submit(payload, options)
                 try:
+                    future = self._submit(payload, options)
                     future.result()
                     break
                 except BrokenProcessPool:
-                    deaths.append(self._kill_pool())
+                    deaths.append(self._kill_pool(broken=True))
                 if deaths[-1] == -signal.SIGKILL or len(deaths) > MAX_RETRIES:
                     raise WorkerCrashError(
                         f"a worker process died {len(deaths)} times validating rows {chunk.start}.."
@@ -227,27 +233,40 @@ class MultiProcessingExecutor(BaseExecutor):
                     )
             in_flight[position] = (chunk, payload, future)
 
-    def _kill_pool(self) -> int | None:
-        """Kill the workers; return the exit code of one that had died already (negative: the
-        signal that killed it), if any."""
+    def _kill_pool(self, broken: bool = False) -> int | None:
+        """Kill the workers; return how one that had died already ended: its exit code, negative
+        for the signal that killed it (the pool itself ends the others with SIGTERM when one dies,
+        so SIGKILL, then any other code, tells the most), or None.
+
+        A ``broken`` pool is ending its workers itself: it is left to finish (reading a worker's
+        exit status at the same time as the pool's own thread garbles it) before any is read.
+        """
         pool, self._pool = self._pool, None
         if pool is None:
             return None
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        died = [process.exitcode for process in processes if process.exitcode is not None]
+        processes = list(self._workers.values())
+        self._workers.clear()
+        if not broken:
+            for process in processes:
+                if process.is_alive():
+                    process.kill()
+        pool.shutdown(wait=True, cancel_futures=True)
         for process in processes:
             if process.is_alive():
                 process.kill()
-        pool.shutdown(wait=True, cancel_futures=True)
-        for process in processes:
             process.join()
-        return died[0] if died else None
+        if not broken:
+            return None
+        died = [process.exitcode for process in processes]
+        telling = sorted(died, key=lambda code: (code != -signal.SIGKILL, code == -signal.SIGTERM))
+        return telling[0] if telling else None
 
     def close(self) -> None:
         """Stop the worker processes. The executor starts new ones if it is used again."""
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+        self._workers.clear()
 
     def __repr__(self) -> str:
         return (f"MultiProcessingExecutor({self.schema_model.__name__}, max_workers={self.max_workers}, "

@@ -41,7 +41,7 @@ from flowschema.executor.base import (
 from flowschema.transport import check_compression, decode_result
 from flowschema.validation import ChunkResult, ValidationOptions
 
-__all__ = ["MAX_RETRIES", "RayExecutor", "probe_address", "shutdown_ray"]
+__all__ = ["MAX_RETRIES", "RayExecutor", "cached_model", "connect_ray", "pickled_model", "probe_address", "shutdown_ray"]
 
 #: how often Ray retries a task whose worker process or node died
 MAX_RETRIES = 3
@@ -98,12 +98,17 @@ def _token_hint() -> str:
 _worker_models: dict[str, type[BaseModel]] = {}
 
 
-def _validate_in_ray_worker(model_bytes: bytes, payload: bytes, options: bytes, compression: str | None) -> bytes:
+def cached_model(model_bytes: bytes) -> type[BaseModel]:
+    """The model ``pickled_model`` made, unpickled once per worker process."""
     key = hashlib.sha256(model_bytes).hexdigest()
     model = _worker_models.get(key)
     if model is None:
         model = _worker_models[key] = cloudpickle.loads(model_bytes)
-    return validate_payload(model, payload, options, compression)
+    return model
+
+
+def _validate_in_ray_worker(model_bytes: bytes, payload: bytes, options: bytes, compression: str | None) -> bytes:
+    return validate_payload(cached_model(model_bytes), payload, options, compression)
 
 
 def _importable(module_name: str) -> bool:
@@ -133,6 +138,47 @@ def shutdown_ray() -> None:
         sys.modules["ray"].shutdown()
     _ray_started_here = False
 
+
+def connect_ray(address: str | None) -> None:
+    """Connect this process to Ray as ``RayExecutor(address=...)`` does, unless it already is.
+
+    None starts a local Ray for this process; ``"auto"``, ``"host:port"`` and
+    ``"ray://host:port"`` connect to a cluster (checked to answer first). What this starts or
+    connects to belongs to FlowSchema: ``flowschema.close()`` ends it.
+    """
+    global _ray_started_here
+    ray = _import_ray()
+    if ray.is_initialized():
+        return
+    if address is None:
+        ray.init(address="local", include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+        _ray_started_here = True
+        return
+    if address != "auto":
+        probe_address(address)
+    try:
+        ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
+    except ConnectionError as exc:
+        where = "running on this machine" if address == "auto" else f"at {address!r}"
+        hint = "" if address == "auto" else _token_hint()
+        raise ConnectionError(f"could not connect to the Ray cluster {where}: {exc}.{hint}") from None
+    _ray_started_here = True
+
+
+def pickled_model(model: type[BaseModel]) -> bytes:
+    """``model`` cloudpickled for the cluster's workers: by value when they cannot import its
+    module (a notebook's ``__main__``, a module only the driver has). Needs a connected Ray."""
+    ray = _import_ray()
+    module_name = model.__module__
+    remote_import = ray.remote(num_cpus=0)(_importable)
+    if module_name == "__main__" or ray.get(remote_import.remote(module_name)):
+        return cloudpickle.dumps(model)
+    module = sys.modules[module_name]
+    cloudpickle.register_pickle_by_value(module)
+    try:
+        return cloudpickle.dumps(model)
+    finally:
+        cloudpickle.unregister_pickle_by_value(module)
 
 
 class RayExecutor(BaseExecutor):
@@ -173,45 +219,12 @@ class RayExecutor(BaseExecutor):
         self._ready()
         self._task = ray.remote(num_cpus=1, max_retries=MAX_RETRIES, retry_exceptions=False)(_validate_in_ray_worker)
 
-    def _connect(self) -> None:
-        global _ray_started_here
-        ray = self._ray
-        if ray.is_initialized():
-            return
-        address = self.address
-        if address is None:
-            ray.init(address="local", include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
-            _ray_started_here = True
-            return
-        if address != "auto":
-            probe_address(address)
-        try:
-            ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
-        except ConnectionError as exc:
-            where = "running on this machine" if address == "auto" else f"at {address!r}"
-            hint = "" if address == "auto" else _token_hint()
-            raise ConnectionError(f"could not connect to the Ray cluster {where}: {exc}.{hint}") from None
-        _ray_started_here = True
-
     def _ready(self) -> Any:
         """Connect (again, after ``flowschema.close()``) and put the model in the object store."""
-        self._connect()
+        connect_ray(self.address)
         if self._model_ref is None:
-            self._model_ref = self._ray.put(self._pickled_model())
+            self._model_ref = self._ray.put(pickled_model(self.schema_model))
         return self._model_ref
-
-    def _pickled_model(self) -> bytes:
-        """The model, by value when the cluster's workers cannot import its module."""
-        module_name = self.schema_model.__module__
-        remote_import = self._ray.remote(num_cpus=0)(_importable)
-        if module_name == "__main__" or self._ray.get(remote_import.remote(module_name)):
-            return cloudpickle.dumps(self.schema_model)
-        module = sys.modules[module_name]
-        cloudpickle.register_pickle_by_value(module)
-        try:
-            return cloudpickle.dumps(self.schema_model)
-        finally:
-            cloudpickle.unregister_pickle_by_value(module)
 
     def cluster_cpus(self) -> int:
         """The CPUs of the cluster Ray sees now."""
@@ -255,7 +268,8 @@ class RayExecutor(BaseExecutor):
                 yield decode_result(payload)
         except BaseException:  # Ctrl-C, an early stop or a failure: cancel what is still running
             for _, _, ref in in_flight:
-                ray.cancel(ref, force=True)
+                if ref is not None:
+                    ray.cancel(ref, force=True)
             raise
 
     def _task_failure(self, chunk: Chunk, exc: Exception) -> FlowSchemaError:
