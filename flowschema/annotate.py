@@ -230,7 +230,8 @@ class _Assembly:
     """One frame's outcomes, filled in chunk by chunk; rows ``start ..`` of the whole stream."""
 
     def __init__(self, data: pd.DataFrame, start: int, coerce: bool, engine: str) -> None:
-        self.data, self.start, self.coerce, self.engine = data, start, coerce, engine
+        self.data, self.start, self.coerce, self.planned_engine = data, start, coerce, engine
+        self.engines: set[str] = set()
         rows = len(data)
         self.valid = np.ones(rows, dtype=bool)
         self.errors = np.empty(rows, dtype=object)
@@ -251,8 +252,7 @@ class _Assembly:
             self.errors[positions] = np.fromiter(result.failed.values(), dtype=object, count=len(result.failed))
         if self.coerce:
             self.values[first : first + result.size] = result.values
-        if result.engine != self.engine:  # a validator read info.data: this chunk ran on rows
-            self.engine = "columnar+rows"
+        self.engines.add(result.engine)  # "rows" on a columnar plan: a validator read info.data
         self.done += result.size
 
     def annotated(self, model: type[BaseModel], runner: BaseExecutor, metadata: dict) -> pd.DataFrame:
@@ -268,7 +268,7 @@ class _Assembly:
             "rows": len(self.valid),
             "invalid_rows": int(len(self.valid) - self.valid.sum()),
             "elapsed_seconds": time.perf_counter() - self.started,
-            "engine": self.engine,
+            "engine": "+".join(sorted(self.engines)) or self.planned_engine,
             **metadata,
             "fields": _field_descriptions(model, self.data.columns),
         }

@@ -182,9 +182,10 @@ def _absent_route(name: str, schema: dict, taken: ModelSchema) -> FieldRoute | s
 
 def _rows_plan(model: type[BaseModel], columns: tuple, reason: str) -> ColumnarPlan:
     positions = {name: position for position, name in enumerate(columns)}
+    paths = field_paths(model)
     routes = []
-    for name, paths in field_paths(model).items():
-        first = next((path for path in paths if path[0] in positions), None)
+    for name in model.model_fields:  # a RootModel's "root" too
+        first = next((path for path in paths.get(name, ()) if path[0] in positions), None)
         routes.append(FieldRoute(name, first[0] if first else None, "rows", reason))
     return ColumnarPlan(model, tuple(routes), reason)
 

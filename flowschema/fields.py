@@ -93,8 +93,13 @@ def field_paths(model: type[BaseModel]) -> dict[str, tuple[Path, ...]]:
     for name, schema in taken.fields.items():
         alias = schema.get("validation_alias")
         found: list[Path] = []
-        if alias is not None and by_alias:
-            found += [(alias,)] if isinstance(alias, str) else [tuple(path) for path in alias]
+        if alias is not None and by_alias:  # "X", one path ["point", 0], or choices [["x"], ["point", 0]]
+            if isinstance(alias, str):
+                found.append((alias,))
+            elif alias and isinstance(alias[0], list):
+                found += [tuple(path) for path in alias]
+            else:
+                found.append(tuple(alias))
         if alias is None or by_name:
             found.append((name,))
         paths[name] = tuple(dict.fromkeys(found))
