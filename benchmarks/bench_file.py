@@ -4,8 +4,10 @@ Generates a CSV of at least FLOWSCHEMA_BENCH_GB gigabytes (default 2) from the f
 then, each in a fresh process so that peak memory is its own:
 
 * baseline: ``pd.read_csv`` of the whole file, then ``validate(executor="sync")`` in memory;
+* ``validate_file`` on the rows engine, ``executor="sync"`` (what it did before the columnar
+  engine);
 * ``validate_file`` with ``executor="sync"``, ``"multiprocessing"`` (2 workers) and ``"ray"``
-  (a local Ray with 2 CPUs), 100,000 rows read per batch.
+  (a local Ray with 2 CPUs), 100,000 rows read per batch, ``engine="auto"`` (columnar).
 
 Peak resident memory comes from the OS: the process's own ``ru_maxrss`` and each worker's
 ``VmHWM`` in /proc, read just before the workers stop. Targets: the calling process under 1 GB,
@@ -24,7 +26,7 @@ import time
 from pathlib import Path
 
 GIGABYTES = float(os.environ.get("FLOWSCHEMA_BENCH_GB", "2"))
-SCENARIOS = ["in-memory", "sync", "multiprocessing", "ray"]
+SCENARIOS = ["in-memory", "sync-rows", "sync", "multiprocessing", "ray"]
 
 
 def make_csv(path: Path, target_bytes: int) -> int:
@@ -95,7 +97,8 @@ def run_scenario(scenario: str, path: str) -> dict:
         rows, invalid = report.rows, report.invalid
         ray.shutdown()
     else:
-        report = flowschema.validate_file(path, Flight, scenario, progress=False)
+        executor, _, engine = scenario.partition("-")
+        report = flowschema.validate_file(path, Flight, executor, progress=False, engine=engine or "auto")
         rows, invalid = report.rows, report.invalid
     return {"scenario": scenario, "seconds": time.perf_counter() - started, "rows": rows, "invalid": invalid,
             "caller_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -113,12 +116,12 @@ def main() -> None:
             output = subprocess.run([sys.executable, "-m", "benchmarks.bench_file", scenario, str(path)],
                                     capture_output=True, text=True, check=True)
             results.append(json.loads(output.stdout.strip().splitlines()[-1]))
-        baseline = results[0]["seconds"]
+        baseline, rows_engine = results[0]["seconds"], results[1]["seconds"]
         for result in results:
             workers = f"{result['worker_peak_mb']:7.0f} MB" if result["worker_peak_mb"] else "      -   "
             print(f"  {result['scenario']:<16} {result['seconds']:7.1f} s  {result['rows'] / result['seconds']:>9,.0f} "
-                  f"rows/s  {baseline / result['seconds']:5.2f}x in-memory   caller peak "
-                  f"{result['caller_peak_mb']:7.0f} MB   worker peak {workers}")
+                  f"rows/s  {baseline / result['seconds']:5.2f}x in-memory  {rows_engine / result['seconds']:5.2f}x "
+                  f"rows engine   caller peak {result['caller_peak_mb']:7.0f} MB   worker peak {workers}")
         assert len({(result["rows"], result["invalid"]) for result in results}) == 1, "executors disagree"
         print("  targets: caller < 1,000 MB, each worker < 500 MB, no slower than in-memory")
 

@@ -39,7 +39,7 @@ from pydantic_core import SchemaValidator, core_schema
 
 from flowschema.details import error_detail
 from flowschema.fields import ModelSchema, field_paths, model_schema
-from flowschema.records import ColumnChunk, normalize_column
+from flowschema.records import ColumnChunk, column_array, normalize_column
 
 __all__ = [
     "ColumnVerdicts",
@@ -299,6 +299,10 @@ class Screen:
         bounds = ", ".join(f"{key} {self.schema[key]}" for key in (*_BOUNDS, "multiple_of", "min_length", "max_length")
                            if key in self.schema)
         return f"a vectorised screen ({self.kind}{', ' + bounds if bounds else ''})"
+
+    def fits(self, column: Any) -> bool:
+        """Whether the screen can read a column of this kind (a string column cannot vouch for ints)."""
+        return self.unsure(column[:0], None) is not None
 
     def unsure(self, column: Any, strict: bool | None) -> np.ndarray | None:
         """Per row, whether the screen cannot vouch for the cell (None: no screen for this column)."""
@@ -663,5 +667,10 @@ def explain(model: type[BaseModel], df: pd.DataFrame | None = None) -> pd.DataFr
     else:
         columns = [paths[0][0] for paths in field_paths(model).values()]
     plan = columnar_plan(model, columns)
-    return pd.DataFrame([{"field": route.field, "column": route.column, "route": route.route, "why": route.why}
-                         for route in plan.routes], columns=["field", "column", "route", "why"])
+    rows = []
+    for route in plan.routes:
+        name, why = route.route, route.why
+        if name == "screen" and df is not None and not route.screen.fits(column_array(df.iloc[:, route.position])):
+            name, why = "distinct values", "the field's own pydantic validator, once per distinct value"
+        rows.append({"field": route.field, "column": route.column, "route": name, "why": why})
+    return pd.DataFrame(rows, columns=["field", "column", "route", "why"])

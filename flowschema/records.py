@@ -33,6 +33,7 @@ import pyarrow as pa
 __all__ = [
     "ColumnChunk",
     "RecordChunk",
+    "column_array",
     "frame_chunks",
     "normalize_column",
     "normalize_value",
@@ -252,13 +253,13 @@ def frame_chunks(frame: pd.DataFrame, chunksize: int, offset: int = 0) -> Iterat
     [2, 2, 1]
     """
     names = tuple(frame.columns)
-    arrays = tuple(_sliceable(frame.iloc[:, position]) for position in range(frame.shape[1]))
+    arrays = tuple(column_array(frame.iloc[:, position]) for position in range(frame.shape[1]))
     for start in range(0, len(frame), chunksize):
         stop = min(start + chunksize, len(frame))
         yield ColumnChunk(offset + start, stop - start, names, tuple(array[start:stop] for array in arrays))
 
 
-def _sliceable(column: pd.Series) -> Any:
+def column_array(column: pd.Series) -> Any:
     """The column's values, as a plain ndarray when numpy holds them (slicing one is ~100x
     cheaper than slicing a pandas array), else as its pandas array."""
     array = column.array
