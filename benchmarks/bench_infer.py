@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from benchmarks._common import best_seconds
+from benchmarks.bench_file import make_csv
 
 GIGABYTES = float(os.environ.get("FLOWSCHEMA_BENCH_GB", "1"))
 TARGET_SECONDS = 1.0
@@ -45,20 +46,6 @@ def in_process() -> None:
         if label == "flights":
             verdict = "met" if seconds < TARGET_SECONDS else "MISSED"
             print(f"  target: the flights table under {TARGET_SECONDS:.0f} s: {verdict}")
-
-
-def make_csv(path: Path, target_bytes: int) -> int:
-    from flowschema.datasets import load_flights
-
-    flights = load_flights()
-    flights.to_csv(path, index=False)
-    block = path.read_bytes().split(b"\n", 1)[1]  # the rows, without the header
-    copies = 1
-    with path.open("ab") as file:
-        while path.stat().st_size < target_bytes:
-            file.write(block)
-            copies += 1
-    return copies * len(flights)
 
 
 def run_way(way: str, path: str) -> dict:
