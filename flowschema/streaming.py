@@ -4,6 +4,11 @@
 ``validate_iter`` (a bounded number of chunks in flight on any executor), and keeps only what a
 report needs: the totals, the per-field and per-type counts, and a bounded sample of failing
 rows. With ``invalid_out=`` every failing row is written out as it is found.
+
+It also takes a set of files (a list, a directory of Parquet files, a glob). The driver reads
+them in order on every executor but ``executor="ray"``, where the cluster's workers read and
+validate their own files (``flowschema.ray``) and send back only a ``BatchOutcome`` per batch.
+A set's ``invalid_out`` is a directory of Parquet parts.
 """
 
 from __future__ import annotations
@@ -12,30 +17,45 @@ import contextlib
 import glob
 import json
 import os
+import shutil
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel
 
-from flowschema.annotate import ERRORS_COLUMN, VALID_COLUMN, annotated_stream, original_columns
+from flowschema.annotate import (
+    ERRORS_COLUMN,
+    VALID_COLUMN,
+    _check_arguments,
+    _field_descriptions,
+    annotated_stream,
+    original_columns,
+)
 from flowschema.errors import DataFileError, FlowSchemaError
 from flowschema.executor import BaseExecutor
 from flowschema.io import TOTALS_KEY, encoded_errors, table_to_frame
-from flowschema.progress import live_listener
-from flowschema.report import summary_table
+from flowschema.progress import RunListener, live_listener, progress_bar
+from flowschema.report import field_name
+from flowschema.validation import ChunkResult
 
-__all__ = ["SAMPLE_ROWS", "FileReport", "RunError", "validate_file"]
+__all__ = ["SAMPLE_ROWS", "BatchOutcome", "FileReport", "RunError", "error_kinds", "validate_file"]
 
 #: failing rows kept in a report's sample
 SAMPLE_ROWS = 1_000
 #: the name of the index of rows read from a file: their 0-based position among the data rows
 POSITION = "position"
+#: the outer index level of rows read from a set of files: the file, as the report names it
+FILE = "file"
+#: the file in a set's ``invalid_out`` directory holding the run's totals (a Parquet schema file)
+TOTALS_FILE = "_common_metadata"
 
 
 class RunError(FlowSchemaError):
@@ -48,11 +68,11 @@ class RunError(FlowSchemaError):
 
 @dataclass
 class FileReport:
-    """What validating a whole file found.
+    """What validating a whole file (or a set of files) found.
 
     ``summary`` has one row per field (``field``, ``errors``, ``rows`` and a count per error
     type) over all rows; ``sample`` holds the first ``SAMPLE_ROWS`` failing rows, annotated,
-    indexed by their position in the file.
+    indexed by their position in the file (by file and position for a set of files).
     """
 
     path: str
@@ -92,14 +112,14 @@ class FileReport:
         """The dashboard widget of the sample of failing rows."""
         from flowschema.dashboard.widget import Dashboard
 
-        return Dashboard(self.sample)
+        return Dashboard(shown(self.sample))
 
     def _repr_html_(self) -> str:
         """The static dashboard of the failing-row sample, with the whole file's totals."""
         from flowschema.dashboard.data import DashboardData
         from flowschema.dashboard.html import page_html
 
-        return page_html(DashboardData(self.sample), pages=1)
+        return page_html(DashboardData(shown(self.sample)), pages=1)
 
     def to_html(self, path: str | os.PathLike) -> None:
         """Write this report as one self-contained HTML file."""
@@ -113,47 +133,313 @@ class FileReport:
                 f"{self.rows_per_second:,.0f} rows/s)")
 
 
-def _read_batches(path: Path, chunksize: int) -> tuple[Iterator[pd.DataFrame], bool]:
-    """Batches of ``chunksize`` rows, each indexed by position in the file; and whether CSV."""
+def shown(sample: pd.DataFrame) -> pd.DataFrame:
+    """The sample as the dashboard can show it today: a set's (file, position) labels as one
+    level of tuples (its grid cannot list a MultiIndex yet)."""
+    if not isinstance(sample.index, pd.MultiIndex):
+        return sample
+    flat = sample.set_axis(sample.index.to_flat_index(), axis=0)
+    flat.attrs = sample.attrs
+    return flat
+
+
+# -- what one batch found, and what a run keeps of it --------------------------------------------
+
+
+@dataclass
+class BatchOutcome:
+    """What validating one batch found, as little as a report needs: a Ray worker sends this
+    to the driver instead of the rows.
+
+    ``kinds`` counts the failing rows per distinct combination of ``(field, error type)`` pairs
+    (see ``error_kinds``); ``sample`` holds some of the failing rows, annotated (None: none sent);
+    ``order`` places the batch in the run (rows of a smaller order come first); ``part`` names
+    the ``invalid_out`` part its failing rows were written to.
+    """
+
+    rows: int
+    invalid: int
+    kinds: Counter
+    sample: pd.DataFrame | None
+    order: tuple
+    part: str | None = None
+    columns: tuple = ()
+
+
+def error_kinds(errors: Iterable[tuple[dict, ...]]) -> Counter:
+    """How many failing rows have each distinct combination of ``(field, error type)`` pairs:
+    everything a per-field summary needs, in a few bytes whatever the number of rows.
+
+    >>> error_kinds([({"loc": ("x",), "type": "int_parsing"},), ({"loc": ("x",), "type": "int_parsing"},)])
+    Counter({(('x', 'int_parsing'),): 2})
+    """
+    return Counter(tuple((field_name(error["loc"]), error["type"]) for error in row) for row in errors)
+
+
+def summary_of_kinds(kinds: Counter) -> pd.DataFrame:
+    """The per-field summary (``field``, ``errors``, ``rows``, a count per error type; largest
+    first) of the rows ``error_kinds`` counted: ``summary_table`` of those rows."""
+    errors, rows, by_type = Counter(), Counter(), Counter()
+    for kind, count in kinds.items():
+        for name in dict.fromkeys(name for name, _ in kind):
+            rows[name] += count
+        for name, error_type in kind:
+            errors[name] += count
+            by_type[name, error_type] += count
+    if not errors:
+        return pd.DataFrame({"field": pd.Series(dtype=object), "errors": pd.Series(dtype="int64"),
+                             "rows": pd.Series(dtype="int64")})
+    table = pd.DataFrame({"errors": pd.Series(errors), "rows": pd.Series(rows)})
+    table = table.join(pd.Series(by_type).unstack(fill_value=0)).fillna(0).astype("int64")
+    table = table.rename_axis("field").reset_index()
+    table["field"] = table["field"].astype(object)
+    type_columns = sorted(column for column in table.columns if column not in ("field", "errors", "rows"))
+    table = table[["field", "errors", "rows", *type_columns]]
+    return table.sort_values(["errors", "field"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def annotated_outcome(annotated: pd.DataFrame, order: tuple, sample_rows: int = SAMPLE_ROWS) -> BatchOutcome:
+    """The outcome of an annotated batch, keeping up to ``sample_rows`` failing rows."""
+    failing = annotated[~annotated[VALID_COLUMN].to_numpy(dtype=bool)]
+    return BatchOutcome(len(annotated), len(failing), error_kinds(failing[ERRORS_COLUMN]),
+                        failing.iloc[:sample_rows] if len(failing) and sample_rows else None, order,
+                        columns=tuple(original_columns(annotated).columns))
+
+
+class RunTotals:
+    """What the driver keeps of a run's batches: their counts, and the first ``SAMPLE_ROWS``
+    failing rows in row order (batches may arrive in any order)."""
+
+    def __init__(self) -> None:
+        self.rows = self.invalid = 0
+        self.kinds: Counter = Counter()
+        self.columns: tuple | None = None
+        self._samples: list[tuple[tuple, pd.DataFrame]] = []
+
+    def add(self, outcome: BatchOutcome) -> None:
+        self.rows += outcome.rows
+        self.invalid += outcome.invalid
+        self.kinds.update(outcome.kinds)
+        if self.columns is None and outcome.columns:
+            self.columns = outcome.columns
+        if outcome.sample is not None and len(outcome.sample):
+            self._samples.append((outcome.order, outcome.sample))
+            self._samples.sort(key=lambda entry: entry[0])
+            self._drop_unneeded_samples()
+
+    def _drop_unneeded_samples(self) -> None:
+        kept, rows = [], 0
+        for entry in self._samples:
+            if rows >= SAMPLE_ROWS:
+                break
+            kept.append(entry)
+            rows += len(entry[1])
+        self._samples = kept
+
+    def sample(self) -> pd.DataFrame:
+        """The first ``SAMPLE_ROWS`` failing rows, annotated."""
+        if not self._samples:
+            return pd.DataFrame({VALID_COLUMN: pd.Series(dtype=bool), ERRORS_COLUMN: pd.Series(dtype=object)})
+        return pd.concat([frame for _, frame in self._samples]).iloc[:SAMPLE_ROWS]
+
+    def report(self, source: str, model: str, executor: str, elapsed_seconds: float, invalid_out: Any,
+               fields: list[dict]) -> FileReport:
+        """The run's report; its sample carries the run's totals in ``attrs``."""
+        sample = self.sample()
+        report = FileReport(source, model, executor, self.rows, self.invalid, summary_of_kinds(self.kinds), sample,
+                            elapsed_seconds, str(invalid_out) if invalid_out is not None else None, fields)
+        sample.attrs["flowschema"] = report.totals()
+        return report
+
+
+def counted_chunk(outcome: BatchOutcome) -> ChunkResult:
+    """What a live dashboard counts of an outcome, as a ``ChunkResult``: per failing row its
+    errors' fields and types (messages and inputs stayed with the workers)."""
+    failed: dict[int, tuple[dict, ...]] = {}
+    for kind, count in outcome.kinds.items():
+        errors = tuple({"type": error_type, "loc": (name,), "msg": "", "input": None} for name, error_type in kind)
+        failed.update(dict.fromkeys(range(len(failed), len(failed) + count), errors))
+    return ChunkResult(0, outcome.rows, failed)
+
+
+# -- reading files -------------------------------------------------------------------------------
+
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+_GLOB_CHARACTERS = "*?["
+
+
+def file_format(path: Path) -> str:
+    """``"parquet"``, ``"csv"`` or ``"tsv"``, from the file's name."""
     suffix = path.suffix.lower()
-    if suffix in (".parquet", ".pq"):
+    if suffix in _PARQUET_SUFFIXES:
+        return "parquet"
+    if suffix == ".tsv":
+        return "tsv"
+    if suffix in (".csv", ".txt") or path.name.lower().endswith((".csv.gz", ".csv.zip", ".csv.bz2")):
+        return "csv"
+    raise ValueError(f"cannot tell the format of {path}: use a .csv (.csv.gz, .tsv) or .parquet file")
+
+
+def _read_batches(path: Path, chunksize: int, name: str | None = None) -> tuple[Iterator[pd.DataFrame], bool]:
+    """Batches of ``chunksize`` rows, each indexed by position in the file; and whether CSV.
+    Errors name the file as ``name`` (its path by default)."""
+    name = str(path) if name is None else name
+    kind = file_format(path)
+    if kind == "parquet":
         try:
             batches = (table_to_frame(batch) for batch in pq.ParquetFile(path).iter_batches(batch_size=chunksize))
         except pa.ArrowException as exc:
-            raise DataFileError(f"{path} is not a Parquet file pyarrow can read: {exc}") from None
-        is_csv = False
-    elif suffix in (".csv", ".tsv", ".txt") or path.name.lower().endswith((".csv.gz", ".csv.zip", ".csv.bz2")):
-        separator = "\t" if suffix == ".tsv" else ","
-        _check_header(path, separator)
-        batches = iter(pd.read_csv(path, chunksize=chunksize, sep=separator))
-        is_csv = True
+            raise DataFileError(f"{name} is not a Parquet file pyarrow can read: {exc}") from None
     else:
-        raise ValueError(f"cannot tell the format of {path}: use a .csv (.csv.gz, .tsv) or .parquet file")
+        separator = "\t" if kind == "tsv" else ","
+        _check_header(path, separator, name)
+        batches = iter(pd.read_csv(path, chunksize=chunksize, sep=separator))
 
     def positioned() -> Iterator[pd.DataFrame]:
         start = 0
-        for batch in batches:
-            batch.index = pd.RangeIndex(start, start + len(batch), name=POSITION)
-            start += len(batch)
-            yield batch
+        try:
+            for batch in batches:
+                batch.index = pd.RangeIndex(start, start + len(batch), name=POSITION)
+                start += len(batch)
+                yield batch
+        except pd.errors.ParserError as exc:
+            raise DataFileError(f"{name}: {exc}") from None
 
-    return positioned(), is_csv
+    return positioned(), kind != "parquet"
 
 
-def _check_header(path: Path, separator: str) -> None:
+def _check_header(path: Path, separator: str, name: str) -> None:
     """Refuse a CSV without a header, or whose header repeats a name: pandas would rename the
     second ``a`` to ``a.1``, a column no model field reads, and its bad values would pass."""
     try:
         header = pd.read_csv(path, sep=separator, header=None, nrows=1, dtype=str, keep_default_na=False)
     except pd.errors.EmptyDataError:
-        raise DataFileError(f"{path} is empty: a CSV file needs at least a header line") from None
+        raise DataFileError(f"{name} is empty: a CSV file needs at least a header line") from None
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, EOFError) as exc:
-        raise DataFileError(f"{path} cannot be read as CSV: {exc}") from None
+        raise DataFileError(f"{name} cannot be read as CSV: {exc}") from None
     names = header.iloc[0].tolist() if len(header) else []
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
-        raise DataFileError(f"{path} has duplicate column names in its header: {repeated}. Each column must have "
+        raise DataFileError(f"{name} has duplicate column names in its header: {repeated}. Each column must have "
                             "its own name to build one dict per row; rename them in the file")
+
+
+@dataclass(frozen=True)
+class FileSet:
+    """The files of one ``validate_file`` call, in order: their absolute paths (workers may
+    run in another directory), the names the report gives them, and what the whole set is."""
+
+    paths: tuple[Path, ...]
+    labels: tuple[str, ...]
+    source: str
+
+    @property
+    def text(self) -> bool:
+        """Whether the files are CSV (their columns are written out as text)."""
+        return file_format(self.paths[0]) != "parquet"
+
+
+def file_set(path: Any) -> FileSet | None:
+    """The set of files ``path`` names (a list, a directory of Parquet files, a glob), or None
+    for a single file; a missing file is a ``FileNotFoundError`` naming it."""
+    if isinstance(path, (list, tuple)):
+        return _checked_set([_given_file(item) for item in path], f"{len(path)} files")
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"validate_file takes a path, a list of paths, a directory or a glob, got {path!r}")
+    given = Path(path)
+    if given.is_dir():
+        return _checked_set(_directory_files(given), str(given))
+    if given.is_file():
+        return None
+    if any(character in str(path) for character in _GLOB_CHARACTERS):
+        matches = [Path(match) for match in sorted(glob.glob(str(path), recursive=True)) if Path(match).is_file()]
+        if not matches:
+            raise FileNotFoundError(f"no file matches {str(path)!r}")
+        return _checked_set(matches, str(path))
+    raise FileNotFoundError(f"no such file: {given}")
+
+
+def _given_file(item: Any) -> Path:
+    if not isinstance(item, (str, os.PathLike)):
+        raise TypeError(f"a list given to validate_file must hold paths, got {item!r}")
+    path = Path(item)
+    if path.is_dir():
+        raise ValueError(f"{path} is a directory: a list given to validate_file must hold files")
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {path}")
+    return path
+
+
+def _directory_files(folder: Path) -> list[Path]:
+    """A directory's data files, read as a Parquet data set: names starting with ``.`` or
+    ``_`` (``_SUCCESS``, ``_common_metadata``) are not data, as for pyarrow and Ray Data."""
+    entries = sorted(entry for entry in folder.iterdir() if not entry.name.startswith((".", "_")))
+    others = [entry.name for entry in entries if not (entry.is_file() and entry.suffix.lower() in _PARQUET_SUFFIXES)]
+    if others or not entries:
+        holds = f"it holds {', '.join(others[:3])}{' …' if len(others) > 3 else ''}" if others else "it holds none"
+        raise ValueError(f"{folder} is a directory: it is read as a set of .parquet files, and {holds}. For CSV "
+                         f"files give a glob such as '{folder / '*.csv'}' or a list of paths")
+    return entries
+
+
+def _checked_set(paths: list[Path], source: str) -> FileSet:
+    if not paths:
+        raise ValueError("validate_file was given an empty list of files")
+    formats = {path: file_format(path) != "parquet" for path in paths}
+    if len(set(formats.values())) > 1:
+        text = next(path for path, is_text in formats.items() if is_text)
+        parquet = next(path for path, is_text in formats.items() if not is_text)
+        raise ValueError(f"a set of files must be all CSV or all Parquet: {text} is CSV, {parquet} is Parquet")
+    absolute = tuple(path.resolve() for path in paths)
+    repeated = sorted({str(path) for path in absolute if absolute.count(path) > 1})
+    if repeated:
+        raise ValueError(f"a set of files names the same file twice: {repeated[0]}")
+    return FileSet(absolute, tuple(str(path) for path in paths), source)
+
+
+def check_files(files: FileSet) -> None:
+    """Open every file of the set before any work: a CSV without a proper header or a file
+    that is not Parquet is a ``DataFileError`` naming it."""
+    for path, label in zip(files.paths, files.labels):
+        kind = file_format(path)
+        if kind == "parquet":
+            try:
+                pq.read_metadata(path)
+            except (pa.ArrowException, OSError) as exc:
+                raise DataFileError(f"{label} is not a Parquet file pyarrow can read: {exc}") from None
+        else:
+            _check_header(path, "\t" if kind == "tsv" else ",", label)
+
+
+def _set_batches(files: FileSet, chunksize: int) -> Iterator[pd.DataFrame]:
+    """The set's batches in order, each indexed by file and position in the file."""
+    for path, label in zip(files.paths, files.labels):
+        batches, _ = _read_batches(path, chunksize, label)
+        for batch in batches:
+            batch.index = pd.MultiIndex.from_arrays([np.full(len(batch), label, dtype=object), batch.index],
+                                                    names=[FILE, POSITION])
+            yield batch
+
+
+# -- writing the failing rows --------------------------------------------------------------------
+
+
+def failing_rows_table(failing: pd.DataFrame, text_columns: bool) -> pa.Table:
+    """Annotated failing rows as ``invalid_out`` stores them: the data columns (as text for a
+    CSV), ``_fs_valid``, and ``_fs_errors`` as msgpack bytes; the index kept."""
+    data = original_columns(failing)
+    if text_columns:  # CSV input: columns as the file's text, whatever each batch inferred
+        data = data.astype("string")
+    rows = data.assign(**{VALID_COLUMN: failing[VALID_COLUMN],
+                          ERRORS_COLUMN: pd.array(encoded_errors(failing), dtype=pd.ArrowDtype(pa.binary()))})
+    return pa.Table.from_pandas(rows, preserve_index=True)
+
+
+def _empty_result(index: pd.Index) -> pa.Table:
+    """No failing rows at all: a table that still reads back as a validation result."""
+    empty = pd.DataFrame({VALID_COLUMN: pd.Series(dtype=bool),
+                          ERRORS_COLUMN: pd.Series(dtype=pd.ArrowDtype(pa.binary()))}, index=index)
+    return pa.Table.from_pandas(empty, preserve_index=True)
 
 
 class _InvalidRowsWriter:
@@ -165,27 +451,25 @@ class _InvalidRowsWriter:
 
     def __init__(self, path: Path, text_columns: bool) -> None:
         self.path = path
-        self.parquet = path.suffix.lower() in (".parquet", ".pq")
+        self.parquet = path.suffix.lower() in _PARQUET_SUFFIXES
         if not self.parquet and path.suffix.lower() != ".csv":
             raise ValueError(f"invalid_out must end in .parquet or .csv, got {path}")
         if path.is_dir():
             raise ValueError(f"invalid_out is a directory: {path}; give a .parquet or .csv file name")
         _remove_stale_partials(path)
-        self.temporary = path.with_name(f"{_PARTIAL_PREFIX}{path.name}.partial-{os.getpid()}")
-        self.text_columns = text_columns  # CSV input: columns as the file's text, whatever each batch inferred
+        self.temporary = _partial_name(path)
+        self.text_columns = text_columns
         self._writer: pq.ParquetWriter | None = None
         self._csv_started = False
 
     def write(self, annotated: pd.DataFrame) -> None:
         failing = annotated[~annotated[VALID_COLUMN].to_numpy(dtype=bool)]
-        data = original_columns(failing)
-        if self.text_columns:
-            data = data.astype("string")
         if self.parquet:
-            rows = data.assign(**{VALID_COLUMN: failing[VALID_COLUMN],
-                                  ERRORS_COLUMN: pd.array(encoded_errors(failing), dtype=pd.ArrowDtype(pa.binary()))})
-            self._write_table(pa.Table.from_pandas(rows, preserve_index=True))
+            self._write_table(failing_rows_table(failing, self.text_columns))
         elif len(failing) or not self._csv_started:
+            data = original_columns(failing)
+            if self.text_columns:
+                data = data.astype("string")
             errors = [json.dumps(errors, default=str) for errors in failing[ERRORS_COLUMN]]
             data.assign(**{ERRORS_COLUMN: errors}).to_csv(self.temporary, mode="a" if self._csv_started else "w",
                                                           header=not self._csv_started)
@@ -199,12 +483,9 @@ class _InvalidRowsWriter:
     def finish(self, totals: dict) -> None:
         """Close the file with the run's ``totals`` in its metadata, and give it its name."""
         if self.parquet:
-            if self._writer is None:  # no rows at all: an empty file that still reads back
-                empty = pd.DataFrame({VALID_COLUMN: pd.Series(dtype=bool),
-                                      ERRORS_COLUMN: pd.Series(dtype=pd.ArrowDtype(pa.binary()))},
-                                     index=pd.RangeIndex(0, name=POSITION))
-                self._write_table(pa.Table.from_pandas(empty, preserve_index=True))
-            self._writer.add_key_value_metadata({TOTALS_KEY: json.dumps({**totals, "subset": "the failing rows"})})
+            if self._writer is None:
+                self._write_table(_empty_result(pd.RangeIndex(0, name=POSITION)))
+            self._writer.add_key_value_metadata({TOTALS_KEY: _totals_json(totals)})
             writer, self._writer = self._writer, None
             writer.close()
         elif not self._csv_started:
@@ -221,17 +502,127 @@ class _InvalidRowsWriter:
             self.temporary.unlink(missing_ok=True)
 
 
+def part_name(file_number: int, first_position: int) -> str:
+    """The name of the part holding the failing rows of a batch: parts sort in row order.
+
+    >>> part_name(3, 200_000)
+    'part-00003-000000200000.parquet'
+    """
+    return f"part-{file_number:05d}-{first_position:012d}.parquet"
+
+
+def write_part(folder: str | os.PathLike, name: str, table: pa.Table) -> None:
+    """Write one part into ``folder`` under a temporary name, then give it its name: a worker
+    killed while writing leaves no part, only a temporary file the run removes."""
+    final = Path(folder) / name
+    if not final.parent.is_dir():
+        raise FlowSchemaError(f"cannot write {name}: the folder {final.parent} does not exist on this node. With "
+                              "executor='ray', invalid_out must be on storage every node of the cluster shares")
+    temporary = final.with_name(f".{name}.partial-{os.getpid()}")
+    pq.write_table(table, temporary)
+    os.replace(temporary, final)
+
+
+class InvalidParts:
+    """``invalid_out`` of a set of files: a directory of Parquet parts, one per batch with
+    failing rows (``part_name``: by file number and first position, so they sort in row order),
+    and ``_common_metadata`` holding the run's totals in its key-value metadata.
+
+    Parts go to a temporary sibling directory, renamed to ``path`` only when the run succeeds
+    (an earlier result at ``path`` is replaced); every exit path Python sees removes it.
+    """
+
+    def __init__(self, path: Path, labels: tuple[str, ...], text_columns: bool) -> None:
+        if path.suffix.lower() == ".csv" or (path.exists() and not path.is_dir()):
+            raise ValueError(f"invalid_out {path} is a file name: for a set of files invalid_out is a directory "
+                             "of Parquet parts; give a directory name")
+        if path.is_dir() and not _written_here(path):
+            raise ValueError(f"invalid_out {path} is a directory holding files FlowSchema did not write: give a "
+                             "new directory, or an earlier run's invalid_out to replace it")
+        if not path.parent.is_dir():
+            raise FileNotFoundError(f"the folder of invalid_out does not exist: {path.parent}")
+        _remove_stale_partials(path)
+        self.path = path
+        self.temporary = _partial_name(path)
+        shutil.rmtree(self.temporary, ignore_errors=True)
+        self.temporary.mkdir()
+        self.numbers = {label: number for number, label in enumerate(labels)}
+        self.text_columns = text_columns
+        self.parts: set[str] = set()
+
+    def write(self, annotated: pd.DataFrame) -> None:
+        """Write the failing rows of a batch read by the driver (indexed by file and position)."""
+        failing = annotated[~annotated[VALID_COLUMN].to_numpy(dtype=bool)]
+        if len(failing):
+            label, first = annotated.index[0]
+            name = part_name(self.numbers[label], first)
+            write_part(self.temporary, name, failing_rows_table(failing, self.text_columns))
+            self.parts.add(name)
+
+    def add(self, name: str | None) -> None:
+        """Count a part a worker wrote (None: its batch had no failing rows)."""
+        if name is not None:
+            self.parts.add(name)
+
+    def finish(self, totals: dict) -> None:
+        """Keep exactly the parts of the run, write its totals, and give the directory its name."""
+        present = {entry.name for entry in self.temporary.iterdir()}
+        missing = sorted(self.parts - present)
+        if missing:
+            raise FlowSchemaError(f"{len(missing)} parts written by the workers are not in {self.temporary} (such as "
+                                  f"{missing[0]}): with executor='ray', invalid_out must be on storage every node "
+                                  "of the cluster shares")
+        for stray in present - self.parts:  # from attempts whose worker died
+            (self.temporary / stray).unlink()
+        if not self.parts:
+            empty = _empty_result(pd.MultiIndex.from_arrays([pd.Series(dtype=object), pd.Series(dtype="int64")],
+                                                            names=[FILE, POSITION]))
+            write_part(self.temporary, part_name(0, 0), empty)
+        schema = pq.read_schema(self.temporary / min(self.parts or {part_name(0, 0)}))
+        pq.write_metadata(schema.with_metadata({**(schema.metadata or {}), TOTALS_KEY: _totals_json(totals)}),
+                          self.temporary / TOTALS_FILE)
+        if self.path.exists():
+            earlier = self.path.with_name(f".{self.path.name}.replaced-{os.getpid()}")
+            os.rename(self.path, earlier)
+            os.rename(self.temporary, self.path)
+            shutil.rmtree(earlier, ignore_errors=True)
+        else:
+            os.rename(self.temporary, self.path)
+
+    def abandon(self) -> None:
+        """Remove the temporary directory; a failure here never hides the error that led here."""
+        shutil.rmtree(self.temporary, ignore_errors=True)
+
+
+def _written_here(folder: Path) -> bool:
+    """Whether a directory is empty or holds only what ``InvalidParts`` writes."""
+    return all(entry.name == TOTALS_FILE or (entry.name.startswith("part-") and entry.suffix == ".parquet")
+               for entry in folder.iterdir())
+
+
+def _totals_json(totals: dict) -> str:
+    return json.dumps({**totals, "subset": "the failing rows"})
+
+
 _PARTIAL_PREFIX = "."
 
 
+def _partial_name(path: Path) -> Path:
+    return path.with_name(f"{_PARTIAL_PREFIX}{path.name}.partial-{os.getpid()}")
+
+
 def _remove_stale_partials(path: Path) -> None:
-    """Remove temporary files to ``path`` left by processes that no longer run (killed outright)."""
+    """Remove temporary files (or directories) to ``path`` left by processes that no longer
+    run (killed outright)."""
     pattern = f"{_PARTIAL_PREFIX}{path.name}.partial-"
     with contextlib.suppress(OSError):
         for partial in path.parent.glob(f"{glob.escape(pattern)}*"):
             pid = partial.name[len(pattern):]
             if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
-                partial.unlink(missing_ok=True)
+                if partial.is_dir():
+                    shutil.rmtree(partial, ignore_errors=True)
+                else:
+                    partial.unlink(missing_ok=True)
 
 
 def _process_alive(pid: int) -> bool:
@@ -244,14 +635,11 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def _add_counts(total: pd.DataFrame | None, summary: pd.DataFrame) -> pd.DataFrame:
-    if total is None:
-        return summary.set_index("field")
-    return total.add(summary.set_index("field"), fill_value=0)
+# -- validate_file -------------------------------------------------------------------------------
 
 
 def validate_file(
-    path: str | os.PathLike,
+    path: str | os.PathLike | list,
     model: type[BaseModel],
     executor: str | BaseExecutor = "sync",
     *,
@@ -261,11 +649,19 @@ def validate_file(
 ) -> FileReport:
     """Validate a CSV or Parquet file of any size, ``chunksize`` rows at a time; return a report.
 
-    ``options`` are those of ``df.flowschema.validate`` (``strict``, ``context``, ``progress``,
-    ``dashboard=True`` for live counts and bars over the whole file, and the executor's options
-    such as ``max_workers`` or ``address``; the rows per task are ``task_chunksize``). With ``invalid_out`` (``.parquet`` or ``.csv``) every failing row is
+    ``path`` may also name a set of files, validated as one run: a list of paths, a directory
+    of Parquet files, or a glob (``"flights/*.csv"``). The driver reads a set in order, but
+    with ``executor="ray"`` the cluster's workers read and validate their own files and the
+    driver receives only counts and the sample (``address=`` says which cluster).
+
+    ``options`` are those of ``df.flowschema.validate`` (``strict``, ``context``, ``engine``,
+    ``progress``, ``dashboard=True`` for live counts and bars over the whole run, and the
+    executor's options such as ``max_workers`` or ``address``; the rows per task are
+    ``task_chunksize``). With ``invalid_out`` (``.parquet`` or ``.csv``) every failing row is
     written there with its position in the file and its errors; the file appears only when the
-    run completes. A malformed CSV line stops the run with a ``RunError`` naming the line.
+    run completes. For a set of files ``invalid_out`` is a directory of Parquet parts, which
+    likewise appears only when the run completes. A malformed CSV line stops the run with a
+    ``RunError`` naming the file and line.
 
     >>> import flowschema, pandas as pd, tempfile, os
     >>> from pydantic import BaseModel
@@ -276,12 +672,12 @@ def validate_file(
     >>> report = flowschema.validate_file(os.path.join(folder, "points.csv"), Point, progress=False)
     >>> report.rows, report.invalid
     (3, 1)
+    >>> pd.DataFrame({"x": ["4", "x"]}).to_csv(os.path.join(folder, "more.csv"), index=False)
+    >>> report = flowschema.validate_file(os.path.join(folder, "*.csv"), Point, progress=False)
+    >>> report.rows, report.invalid, list(report.sample.index.names)
+    (5, 2, ['file', 'position'])
     """
-    path = Path(path)
-    if path.is_dir():
-        raise ValueError(f"{path} is a directory: give a .csv or .parquet file")
-    if not path.is_file():
-        raise FileNotFoundError(f"no such file: {path}")
+    files = file_set(path)
     if isinstance(chunksize, bool) or not isinstance(chunksize, int) or chunksize < 1:
         raise ValueError(f"chunksize (rows read per batch) must be a positive int, got {chunksize!r}")
     if invalid_out is not None and not isinstance(invalid_out, (str, os.PathLike)):
@@ -289,60 +685,114 @@ def validate_file(
     if "chunksize" in options:
         raise TypeError("validate_file's chunksize is the rows read per batch; give the rows per task as task_chunksize")
     listener = live_listener(options.pop("dashboard", False))
-    batches, is_csv = _read_batches(path, chunksize)
-    writer = _InvalidRowsWriter(Path(invalid_out), text_columns=is_csv) if invalid_out is not None else None
-    annotated_frames = annotated_stream(batches, model, executor, source=str(path), listener=listener,
+    if files is not None and executor == "ray":
+        return _validate_on_ray_workers(files, model, chunksize, invalid_out, listener, options)
+    if files is None:
+        source = str(Path(path))
+        batches, text = _read_batches(Path(path), chunksize)
+        writer = _InvalidRowsWriter(Path(invalid_out), text) if invalid_out is not None else None
+    else:
+        check_files(files)
+        source, batches = files.source, _set_batches(files, chunksize)
+        writer = InvalidParts(Path(invalid_out), files.labels, files.text) if invalid_out is not None else None
+    annotated_frames = annotated_stream(batches, model, executor, source=source, listener=listener,
                                         chunksize=options.pop("task_chunksize", None), **options)
+    return _driver_run(annotated_frames, source, model, getattr(executor, "name", executor), writer, invalid_out,
+                       listener)
+
+
+def _driver_run(annotated_frames: Iterator[pd.DataFrame], source: str, model: type[BaseModel], executor_name: str,
+                writer: _InvalidRowsWriter | InvalidParts | None, invalid_out: Any,
+                listener: RunListener | None) -> FileReport:
+    """Validate what the driver reads: count each annotated batch, write its failing rows."""
     started = time.perf_counter()
-    rows = invalid = 0
-    counts: pd.DataFrame | None = None
-    samples: list[pd.DataFrame] = []
-    sampled = 0
-    executor_name = getattr(executor, "name", executor)
+    totals = RunTotals()
     fields: list[dict] = []
     try:
-        for annotated in annotated_frames:
+        for number, annotated in enumerate(annotated_frames):
             executor_name = annotated.attrs["flowschema"]["executor"]
             fields = annotated.attrs["flowschema"]["fields"]
-            failing = ~annotated[VALID_COLUMN].to_numpy(dtype=bool)
-            rows += len(annotated)
-            invalid += int(failing.sum())
-            if failing.any():
-                counts = _add_counts(counts, summary_table(annotated))
-                if sampled < SAMPLE_ROWS:
-                    samples.append(annotated[failing].iloc[: SAMPLE_ROWS - sampled])
-                    sampled += len(samples[-1])
+            totals.add(annotated_outcome(annotated, (number,)))
             if writer is not None:
                 writer.write(annotated)
-        summary = _summary(counts)
-        sample = pd.concat(samples) if samples else pd.DataFrame(
-            {VALID_COLUMN: pd.Series(dtype=bool), ERRORS_COLUMN: pd.Series(dtype=object)})
-        report = FileReport(str(path), model.__name__, str(executor_name), rows, invalid, summary, sample,
-                            time.perf_counter() - started, str(invalid_out) if invalid_out is not None else None,
-                            fields)
-        sample.attrs["flowschema"] = report.totals()
+        report = totals.report(source, model.__name__, str(executor_name), time.perf_counter() - started,
+                               invalid_out, fields)
         if writer is not None:
             writer.finish(report.totals())
     except BaseException as exc:
         annotated_frames.close()
-        if writer is not None:
-            writer.abandon()
-        if listener is not None:
-            listener.run_failed(exc)
+        _clean_up(exc, writer, listener)
         if not isinstance(exc, Exception):  # Ctrl-C: no half file, and the interrupt as it is
             raise
-        raise RunError(f"validating {path} stopped after {rows:,} rows: {type(exc).__name__}: {exc}", rows) from exc
+        raise _run_error(exc, source, totals.rows) from exc
     if listener is not None:
-        listener.run_finished(sample)
+        listener.run_finished(shown(report.sample))
     return report
 
 
-def _summary(counts: pd.DataFrame | None) -> pd.DataFrame:
-    if counts is None:
-        return pd.DataFrame({"field": pd.Series(dtype=object), "errors": pd.Series(dtype="int64"),
-                             "rows": pd.Series(dtype="int64")})
-    counts = counts.fillna(0).astype("int64").reset_index()
-    counts["field"] = counts["field"].astype(object)
-    type_columns = sorted(column for column in counts.columns if column not in ("field", "errors", "rows"))
-    counts = counts[["field", "errors", "rows", *type_columns]]
-    return counts.sort_values(["errors", "field"], ascending=[False, True], kind="stable").reset_index(drop=True)
+def _clean_up(exc: BaseException, writer: _InvalidRowsWriter | InvalidParts | None,
+              listener: RunListener | None) -> None:
+    """A run stopped: leave nothing half written, and tell the listener."""
+    if writer is not None:
+        writer.abandon()
+    if listener is not None:
+        listener.run_failed(exc)
+
+
+def _run_error(exc: Exception, source: str, rows: int) -> RunError:
+    return RunError(f"validating {source} stopped after {rows:,} rows: {type(exc).__name__}: {exc}", rows)
+
+
+#: the options ``validate_file(..., executor="ray")`` takes for a set of files read by the workers
+_WORKER_READ_OPTIONS = ("address", "engine", "coerce", "strict", "context", "progress")
+
+
+def _validate_on_ray_workers(files: FileSet, model: type[BaseModel], chunksize: int, invalid_out: Any,
+                             listener: RunListener | None, options: dict[str, Any]) -> FileReport:
+    """Validate a set of files where they are read: on the Ray cluster's workers."""
+    unknown = [name for name in options if name not in _WORKER_READ_OPTIONS]
+    if unknown:
+        raise TypeError(f"option(s) {', '.join(map(repr, unknown))} do not apply when the Ray workers read the files "
+                        f"themselves; validate_file then takes {', '.join(_WORKER_READ_OPTIONS)}")
+    from flowschema.ray import FileSetRun  # Ray only when asked for
+
+    progress = options.pop("progress", "auto")
+    model, validation = _check_arguments(model, None, options.pop("engine", "auto"), options.pop("coerce", False),
+                                         options.pop("strict", None), options.pop("context", None), progress)
+    if listener is not None:
+        listener.run_started(None, {"model": model.__name__, "executor": "ray", "source": files.source,
+                                    "fields": _field_descriptions(model, pd.Index([]))})
+    try:
+        run = FileSetRun(files, model, chunksize, validation, options.pop("address", None))
+        parts = InvalidParts(Path(invalid_out), files.labels, files.text) if invalid_out is not None else None
+    except BaseException as exc:
+        if listener is not None:
+            listener.run_failed(exc)
+        raise
+    if listener is not None:
+        listener.executor_ready("ray")
+    totals = RunTotals()
+    started = time.perf_counter()
+    bar = progress_bar(run.total_rows, progress, f"validating {model.__name__}")
+    try:
+        for outcome in run.outcomes(parts.temporary if parts is not None else None):
+            totals.add(outcome)
+            bar.update(outcome.rows)
+            if parts is not None:
+                parts.add(outcome.part)
+            if listener is not None:
+                listener.chunk_done(counted_chunk(outcome))
+        report = totals.report(files.source, model.__name__, "ray", time.perf_counter() - started, invalid_out,
+                               _field_descriptions(model, pd.Index(totals.columns or ())))
+        if parts is not None:
+            parts.finish(report.totals())
+    except BaseException as exc:
+        _clean_up(exc, parts, listener)
+        if not isinstance(exc, Exception):
+            raise
+        raise _run_error(exc, files.source, totals.rows) from exc
+    finally:
+        bar.close()
+    if listener is not None:
+        listener.run_finished(shown(report.sample))
+    return report

@@ -4,9 +4,11 @@ Parquet files read in batches, with the failing rows written out."""
 from __future__ import annotations
 
 import itertools
+import json
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from pydantic import BaseModel, Field, field_validator
 
@@ -172,3 +174,132 @@ def test_a_live_dashboard_counts_the_whole_file(tmp_path, monkeypatch):
     monkeypatch.setattr("IPython.display.display", shown.append)
     validate_file(path, Item, dashboard=True, progress=False)
     assert len(shown) == 1 and shown[0]._live_done == 250
+
+
+# -- sets of files -------------------------------------------------------------------------------
+
+
+def write_set(frame: pd.DataFrame, folder, suffix: str, files: int = 4) -> list:
+    """``frame`` cut into ``files`` files; Parquet ones with several row groups."""
+    folder.mkdir()
+    bounds = np.linspace(0, len(frame), files + 1).astype(int)
+    paths = []
+    for number, (start, stop) in enumerate(itertools.pairwise(bounds)):
+        path = folder / f"part-{number:02d}{suffix}"  # listed in name order
+        piece = frame.iloc[start:stop]
+        if suffix == ".csv":
+            piece.to_csv(path, index=False)
+        else:
+            piece.to_parquet(path, index=False, row_group_size=1_300)
+        paths.append(path)
+    return paths
+
+
+def concatenated_result(paths: list, model) -> pd.DataFrame:
+    """``validate`` of the files concatenated, indexed by file and position in the file."""
+    frames = [pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path) for path in paths]
+    return pd.concat(frames, keys=[str(path) for path in paths], names=["file", "position"]).flowschema.validate(
+        model, "sync")
+
+
+def read_parts(folder) -> pd.DataFrame:
+    return pd.concat([flowschema.read_parquet(part) for part in sorted(folder.glob("part-*.parquet"))])
+
+
+def assert_set_report(report, whole: pd.DataFrame, out) -> None:
+    """The report and the parts of ``out`` say what ``validate`` says of the whole set."""
+    failing = whole[~whole[VALID_COLUMN]]
+    assert (report.rows, report.invalid) == (len(whole), len(failing))
+    pd.testing.assert_frame_equal(report.summary, whole.flowschema.summary())
+    sample = failing.iloc[: flowschema.streaming.SAMPLE_ROWS]
+    assert report.sample.index.tolist() == sample.index.tolist()
+    assert list(report.sample.index.names) == ["file", "position"]
+    assert report.sample[ERRORS_COLUMN].tolist() == sample[ERRORS_COLUMN].tolist()
+    pd.testing.assert_frame_equal(report.sample.drop(columns=ERRORS_COLUMN), sample.drop(columns=ERRORS_COLUMN),
+                                  check_dtype=False, check_index_type=False, check_column_type=False)
+    bad = read_parts(out)  # every failing row once, in file then row order
+    assert bad.index.tolist() == failing.index.tolist()
+    assert bad[ERRORS_COLUMN].tolist() == failing[ERRORS_COLUMN].tolist()
+    totals = json.loads(pq.read_metadata(out / "_common_metadata").metadata[b"flowschema"])
+    assert (totals["rows"], totals["invalid_rows"], totals["subset"]) == (len(whole), len(failing), "the failing rows")
+    assert totals["summary"] == report.summary.to_dict("records")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_set_of_files_gives_the_concatenated_frames_answer(flights, tmp_path, executor, suffix):
+    paths = write_set(flights.iloc[:12_000], tmp_path / "in", suffix)
+    given = str(tmp_path / "in" / "*.csv") if suffix == ".csv" else tmp_path / "in"  # a glob, a directory
+    out = tmp_path / "bad"
+    report = validate_file(given, Flight, executor, chunksize=2_000, invalid_out=out, progress=False)
+    assert report.path == str(given) and report.executor == executor
+    assert_set_report(report, concatenated_result(paths, Flight), out)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["bad", "in"]  # no temporary directory left
+
+
+def test_a_list_of_files_in_its_order_and_an_earlier_result_replaced(tmp_path):
+    paths = write_set(items(900), tmp_path / "in", ".csv", files=3)[::-1]
+    (tmp_path / "in" / "header-only.csv").write_text("sku,price,label\n")
+    paths.insert(1, tmp_path / "in" / "header-only.csv")
+    out = tmp_path / "bad"
+    first = validate_file(paths, Item, chunksize=100, invalid_out=out, progress=False)
+    assert first.path == "4 files"
+    assert_set_report(first, concatenated_result([path for path in paths if "header" not in path.name], Item), out)
+    report = validate_file(paths[:1], Item, invalid_out=out, progress=False)  # replaces the earlier result
+    assert len(read_parts(out)) == report.invalid < first.invalid
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["bad", "in"]
+
+
+def test_no_failing_rows_in_a_set_still_give_a_readable_directory(tmp_path):
+    paths = write_set(pd.DataFrame({"sku": range(10), "price": 1.0, "label": "x"}), tmp_path / "in", ".parquet", 2)
+    validate_file(paths, Item, invalid_out=tmp_path / "bad", progress=False)
+    bad = read_parts(tmp_path / "bad")
+    assert len(bad) == 0 and list(bad.index.names) == ["file", "position"]
+
+
+def test_what_a_set_of_files_refuses(tmp_path):
+    folder = tmp_path / "in"
+    paths = write_set(items(40), folder, ".csv", files=2)
+    with pytest.raises(ValueError, match="is a directory: it is read as a set of .parquet files, and it holds "
+                                         "part-00.csv, part-01.csv. For CSV files give a glob"):
+        validate_file(folder, Item)
+    items(5).to_parquet(folder / "more.parquet")
+    with pytest.raises(ValueError, match="all CSV or all Parquet"):
+        validate_file([paths[0], folder / "more.parquet"], Item)
+    with pytest.raises(ValueError, match="an empty list"):
+        validate_file([], Item)
+    with pytest.raises(FileNotFoundError, match="no such file: .*gone.csv"):
+        validate_file([paths[0], folder / "gone.csv"], Item)
+    with pytest.raises(FileNotFoundError, match="no file matches"):
+        validate_file(str(folder / "*.tsv"), Item)
+    with pytest.raises(ValueError, match="names the same file twice"):
+        validate_file([paths[0], paths[0]], Item)
+    (tmp_path / "taken.parquet").write_bytes(b"")
+    for out, message in [(tmp_path / "taken.parquet", "is a file name"), (tmp_path / "bad.csv", "is a file name"),
+                         (folder, "holding files FlowSchema did not write")]:
+        with pytest.raises(ValueError, match=message):
+            validate_file(paths, Item, invalid_out=out, progress=False)
+    (folder / "broken.csv").write_text("sku,price,sku\n1,2,3\n")
+    with pytest.raises(flowschema.DataFileError, match="broken.csv has duplicate column names"):
+        validate_file(str(folder / "*.csv"), Item, progress=False)
+
+
+def test_an_interrupted_set_leaves_no_directory(tmp_path):
+    paths = write_set(items(300), tmp_path / "in", ".csv", files=2)
+    with pytest.raises(KeyboardInterrupt):
+        validate_file(paths, Interrupting, chunksize=40, invalid_out=tmp_path / "bad", progress=False)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["in"]
+
+
+def test_a_live_dashboard_counts_a_set_read_by_ray_workers(local_ray, tmp_path):
+    from flowschema.dashboard.widget import Dashboard
+
+    paths = write_set(items(400), tmp_path / "in", ".parquet", files=3)
+    live = Dashboard(total_rows=None)
+    report = validate_file(paths, Item, "ray", chunksize=50, dashboard=live, progress=False)
+    assert (live._live_done, live._live_invalid) == (report.rows, report.invalid) == (400, report.invalid)
+    assert {name: failures.rows for name, failures in live._live_fields.items()} == dict(
+        zip(report.summary["field"], report.summary["rows"]))
+    assert live.data.frame.index.tolist() == report.sample.index.tolist()  # (file, position), as tuples
+    assert "part-00.parquet" in report._repr_html_()
+    with pytest.raises(TypeError, match="'compression' do not apply when the Ray workers read the files"):
+        validate_file(paths, Item, "ray", compression="lz4")

@@ -1,0 +1,734 @@
+"""``flowschema.ray``: validate Ray Data datasets where they live; the driver sees counts only.
+
+    import ray, flowschema.ray as fsray
+    checked = fsray.validate_dataset(ray.data.read_parquet("flights/"), Flight)   # lazy
+    report = fsray.summarize(checked)            # counted on the cluster, a sample of failing rows
+    failing = fsray.to_pandas(checked.filter(expr="_fs_valid == False"))
+
+``validate_dataset`` adds two columns to every batch with ``map_batches``: ``_fs_valid`` (bool)
+and ``_fs_errors``, whose Arrow type is fixed (``ERRORS_TYPE``: per row a list of errors, each
+with ``type``, ``field``, ``loc``, ``msg``, and ``input`` and ``ctx`` as msgpack bytes written
+by ``flowschema.transport`` in file mode, never pickles), so a checked dataset can be filtered,
+written to Parquet and read back by any Arrow tool. ``to_pandas`` turns it back into pydantic's
+error dicts. Each Ray task runs ``validate_frame`` on the sync executor: the chunk validation
+every executor runs, with the columnar engine. The model travels by value once (a notebook's
+model works) and each worker process unpickles it once.
+
+Ray Data retries a task whose worker died without end. Here a small actor (the ledger) counts
+each batch's attempts; after ``MAX_RETRIES`` retries the next attempt raises
+``WorkerCrashError`` naming the batch's file and rows instead of validating again.
+
+``validate_file`` of a set of files with ``executor="ray"`` is built on ``validate_dataset``
+(``FileSetRun``): each task reads a whole CSV file or a Parquet file's row groups, validates,
+writes its failing rows as a part of ``invalid_out``, and sends the driver a ``BatchOutcome``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import itertools
+import json
+import logging
+import pickle
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from pydantic import BaseModel
+
+try:
+    import ray
+    import ray.data
+except ModuleNotFoundError as _missing:
+    if _missing.name != "ray":
+        raise
+    raise ImportError('flowschema.ray needs Ray Data: pip install "flowschema[ray]"') from None
+
+from flowschema.annotate import (
+    ERRORS_COLUMN,
+    VALID_COLUMN,
+    _check_arguments,
+    validate_frame,
+)
+from flowschema.errors import DataFileError, FlowSchemaError, WorkerCrashError
+from flowschema.executor.base import check_positive_int
+from flowschema.executor.ray import (
+    MAX_RETRIES,
+    cached_model,
+    connect_ray,
+    pickled_model,
+)
+from flowschema.io import table_to_frame
+from flowschema.report import field_name
+from flowschema.streaming import (
+    FILE,
+    POSITION,
+    SAMPLE_ROWS,
+    BatchOutcome,
+    FileReport,
+    FileSet,
+    RunTotals,
+    _read_batches,
+    error_kinds,
+    failing_rows_table,
+    file_format,
+    part_name,
+    write_part,
+)
+from flowschema.transport import packb, unpackb
+from flowschema.validation import ValidationOptions
+
+__all__ = ["ERRORS_TYPE", "FILE_COLUMN", "POSITION_COLUMN", "errors_from_arrow", "errors_to_arrow", "summarize",
+           "to_pandas", "validate_dataset"]
+
+#: one error: pydantic's ``type``, ``loc`` joined as the report's ``field``, ``loc`` (msgpack of
+#: the tuple), ``msg``, ``input`` (msgpack) and ``ctx`` (msgpack; null when pydantic gives none)
+ERROR_TYPE = pa.struct([("type", pa.string()), ("field", pa.string()), ("loc", pa.binary()), ("msg", pa.string()),
+                        ("input", pa.binary()), ("ctx", pa.binary())])
+#: the Arrow type of ``_fs_errors`` in a checked dataset: per row its errors (empty when valid)
+ERRORS_TYPE = pa.list_(ERROR_TYPE)
+#: in datasets ``validate_file`` reads: the file each row comes from, and its 0-based position
+#: among the file's data rows (a ``WorkerCrashError`` names both, as for any dataset having them)
+FILE_COLUMN = "_fs_file"
+POSITION_COLUMN = "_fs_position"
+#: the Arrow field metadata key of ``_fs_errors`` holding the model's name, engine and fields
+METADATA_KEY = b"flowschema"
+#: the largest block (bytes) a file read on the workers is cut into: a task holds about this much
+BLOCK_BYTES = 32 * 2**20
+_LEDGER_NAME = "flowschema-ledger"
+_EMPTY: tuple = ()
+
+
+# -- the errors column ---------------------------------------------------------------------------
+
+
+def errors_to_arrow(errors: Sequence[tuple[dict, ...]]) -> pa.ListArray:
+    """Per row a tuple of pydantic error dicts (empty when valid) as an ``ERRORS_TYPE`` array.
+
+    >>> array = errors_to_arrow([(), ({"type": "missing", "loc": ("x",), "msg": "Field required", "input": None},)])
+    >>> errors_from_arrow(array)[1][0]["loc"], array.type == ERRORS_TYPE
+    (('x',), True)
+    """
+    lengths = np.fromiter((len(row) for row in errors), dtype=np.int32, count=len(errors))
+    offsets = np.zeros(len(errors) + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    columns: dict[str, list] = {name: [] for name in ERROR_TYPE.names}
+    packed_locs: dict[Any, bytes] = {}
+    for position in np.flatnonzero(lengths).tolist():
+        for error in errors[position]:
+            loc = error["loc"]
+            try:
+                packed_loc = packed_locs.get(loc) or packed_locs.setdefault(loc, packb(loc))
+            except TypeError:  # an unhashable loc part
+                packed_loc = packb(loc)
+            columns["type"].append(error["type"])
+            columns["field"].append(field_name(loc))
+            columns["loc"].append(packed_loc)
+            columns["msg"].append(error["msg"])
+            columns["input"].append(packb(error["input"]))
+            columns["ctx"].append(packb(error["ctx"]) if "ctx" in error else None)
+    values = pa.StructArray.from_arrays([pa.array(columns[item.name], item.type) for item in ERROR_TYPE],
+                                        fields=list(ERROR_TYPE))
+    return pa.ListArray.from_arrays(pa.array(offsets), values, type=ERRORS_TYPE)
+
+
+def errors_from_arrow(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """An ``ERRORS_TYPE`` array back as an object array of tuples of pydantic's error dicts,
+    exactly as ``validate`` gives them (``()`` where a row has none). Errors of one kind share
+    their ``type``, ``loc``, ``msg`` and ``ctx`` objects."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks() if array.num_chunks else pa.array([], ERRORS_TYPE)
+    decoded = np.empty(len(array), dtype=object)
+    decoded.fill(_EMPTY)
+    offsets = array.offsets.to_numpy()
+    offsets = offsets - offsets[0]
+    flat = array.flatten()
+    fields = {name: flat.field(name).to_pylist() for name in ("type", "loc", "msg", "input", "ctx")}
+    kinds: dict[tuple, tuple] = {}
+    for row in np.flatnonzero(np.diff(offsets)).tolist():
+        row_errors = []
+        for at in range(offsets[row], offsets[row + 1]):
+            key = (fields["type"][at], fields["loc"][at], fields["msg"][at], fields["ctx"][at])
+            kind = kinds.get(key)
+            if kind is None:
+                ctx = None if key[3] is None else unpackb(key[3])
+                kind = kinds[key] = (key[0], unpackb(key[1]), key[2], ctx)
+            error = {"type": kind[0], "loc": kind[1], "msg": kind[2], "input": unpackb(fields["input"][at])}
+            if kind[3] is not None:
+                error["ctx"] = kind[3]
+            row_errors.append(error)
+        decoded[row] = tuple(row_errors)
+    return decoded
+
+
+def _kinds_from_arrow(array: pa.Array) -> Counter:
+    """``error_kinds`` of the rows of an ``ERRORS_TYPE`` array, read from its ``field`` and
+    ``type`` alone (no input is decoded)."""
+    offsets = array.offsets.to_numpy()
+    offsets = offsets - offsets[0]
+    flat = array.flatten()
+    pairs = list(zip(flat.field("field").to_pylist(), flat.field("type").to_pylist()))
+    return Counter(tuple(pairs[offsets[row]:offsets[row + 1]]) for row in range(len(array)))
+
+
+def _errors_array(batch: pa.Table | pd.DataFrame) -> pa.Array:
+    if ERRORS_COLUMN not in _column_names(batch):
+        raise ValueError(f"this dataset has no {ERRORS_COLUMN} column: it is not a validation result. Run "
+                         "checked = flowschema.ray.validate_dataset(ds, Model) and pass `checked`")
+    column = batch.column(ERRORS_COLUMN) if isinstance(batch, pa.Table) else pa.array(batch[ERRORS_COLUMN].array)
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks() if column.num_chunks else pa.array([], ERRORS_TYPE)
+    return column
+
+
+def _valid_array(batch: pa.Table | pd.DataFrame) -> np.ndarray:
+    if isinstance(batch, pa.Table):
+        return batch.column(VALID_COLUMN).to_numpy().astype(bool)
+    return batch[VALID_COLUMN].to_numpy(dtype=bool)
+
+
+def _column_names(batch: pa.Table | pd.DataFrame) -> list:
+    return batch.column_names if isinstance(batch, pa.Table) else list(batch.columns)
+
+
+def _run_metadata(batch: pa.Table | pd.DataFrame) -> dict:
+    """The model's name, engine and fields ``validate_dataset`` recorded on ``_fs_errors``."""
+    if not isinstance(batch, pa.Table):
+        return {}
+    metadata = batch.schema.field(ERRORS_COLUMN).metadata or {}
+    return json.loads(metadata[METADATA_KEY]) if METADATA_KEY in metadata else {}
+
+
+# -- the ledger: attempts per batch, and the sample's rows ---------------------------------------
+
+
+class _Ledger:
+    """A small actor the tasks of a run report to: how often each batch was attempted (Ray
+    Data would retry a batch whose worker dies forever), and how many failing rows each batch
+    may send for the sample. Two or three calls per batch of tens of thousands of rows."""
+
+    def __init__(self) -> None:
+        self._attempts: dict[tuple, int] = {}
+        self._failing: dict[str, list[tuple[Any, int]]] = {}  # per run: (order, failing rows), sorted
+
+    def attempt(self, key: tuple) -> int:
+        """Count one more attempt of a batch; return how many there were."""
+        self._attempts[key] = self._attempts.get(key, 0) + 1
+        return self._attempts[key]
+
+    def done(self, key: tuple) -> None:
+        self._attempts.pop(key, None)
+
+    def sample_quota(self, run: str, order: tuple | None, failing: int) -> int:
+        """How many of a batch's ``failing`` rows the sample may still need: ``SAMPLE_ROWS``
+        minus the failing rows of the batches before it (by ``order``; None: in arrival order).
+        Only the first batches are added up, so a call costs little however long the run."""
+        counted = self._failing.setdefault(run, [])
+        order = (len(counted),) if order is None else order
+        before = 0
+        for key, rows in counted:
+            if key >= order or before >= SAMPLE_ROWS:
+                break
+            before += rows
+        bisect.insort(counted, (order, failing))
+        return max(0, min(failing, SAMPLE_ROWS - before))
+
+    def forget(self, run: str) -> None:
+        self._failing.pop(run, None)
+        for key in [key for key in self._attempts if key[0] == run]:
+            del self._attempts[key]
+
+
+_LedgerActor = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)(_Ledger)
+
+
+#: this driver's ledger: (the connection to Ray it belongs to, its handle). Held here, because
+#: Ray ends an actor nothing refers to, even a named one, and a run's datasets may be gone when
+#: the next run starts
+_ledger_of_driver: list = [None, None]
+
+
+def _ledger():
+    """This driver's ledger actor, started on first use (again after reconnecting to Ray)."""
+    context = ray.get_runtime_context()
+    driver = (context.get_node_id(), context.get_job_id())  # a new cluster starts its job ids again
+    if _ledger_of_driver[0] != driver:
+        _ledger_of_driver[:] = [driver, _LedgerActor.options(name=_LEDGER_NAME, get_if_exists=True).remote()]
+    return _ledger_of_driver[1]
+
+
+# -- validate_dataset ----------------------------------------------------------------------------
+
+#: (task id, batches it has validated so far) in this worker process: retries of a task keep its id
+_task_batches: list = [None, 0]
+
+
+class _BatchValidator:
+    """What each Ray task does with a batch: count the attempt, validate, append the columns."""
+
+    def __init__(self, model_bytes: bytes, model_name: str, options: ValidationOptions, ledger: Any) -> None:
+        self.model_bytes, self.model_name, self.options, self.ledger = model_bytes, model_name, options, ledger
+        self.run = uuid.uuid4().hex
+
+    def __call__(self, batch: pa.Table | pd.DataFrame) -> pa.Table | pd.DataFrame:
+        if not len(batch):
+            return _validated(batch, cached_model(self.model_bytes), self.options)
+        key = self._attempt_key(batch)
+        attempts = ray.get(self.ledger.attempt.remote(key))
+        if attempts > 1 + MAX_RETRIES:
+            raise WorkerCrashError(
+                f"Ray could not validate {_rows_described(batch)} against {self.model_name} after {MAX_RETRIES} "
+                "retries: the worker process died each time (killed by the system, possibly out of memory, or a "
+                "validator that ends the process); no partial result is returned. Try these rows with "
+                "executor='sync'"
+            )
+        checked = _validated(batch, cached_model(self.model_bytes), self.options)
+        self.ledger.done.remote(key)
+        return checked
+
+    def _attempt_key(self, batch: pa.Table | pd.DataFrame) -> tuple:
+        """The same for every attempt of a batch: its file and first row when known, else its
+        task and place in the task."""
+        if FILE_COLUMN in _column_names(batch) and POSITION_COLUMN in _column_names(batch):
+            return (self.run, _value(batch, FILE_COLUMN), _value(batch, POSITION_COLUMN))
+        task = ray.get_runtime_context().get_task_id()
+        if _task_batches[0] != task:
+            _task_batches[:] = [task, 0]
+        _task_batches[1] += 1
+        return (self.run, task, _task_batches[1])
+
+
+def _value(batch: pa.Table | pd.DataFrame, name: str, last: bool = False) -> Any:
+    """The first (or last) value of a column, as a Python value."""
+    at = len(batch) - 1 if last else 0
+    if isinstance(batch, pa.Table):
+        return batch.column(name)[at].as_py()
+    value = batch[name].iloc[at]
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _rows_described(batch: pa.Table | pd.DataFrame) -> str:
+    """The rows of a batch, as a person finds them: file and positions when known."""
+    names, rows = _column_names(batch), len(batch)
+    if FILE_COLUMN in names and POSITION_COLUMN in names:
+        first, last = _value(batch, FILE_COLUMN), _value(batch, FILE_COLUMN, last=True)
+        start, end = _value(batch, POSITION_COLUMN), _value(batch, POSITION_COLUMN, last=True)
+        if first == last:
+            return f"{first} rows {start}..{end} (0-based positions among its data rows)"
+        return f"{rows:,} rows from {first} row {start} to {last} row {end}"
+    if "path" in names:  # ray.data.read_*(..., include_paths=True)
+        paths = pc.unique(batch.column("path")).to_pylist() if isinstance(batch, pa.Table) else list(
+            batch["path"].unique())
+        return f"a batch of {rows:,} rows of {', '.join(map(str, paths[:3]))}"
+    return f"a batch of {rows:,} rows (read the dataset with include_paths=True to have its file named here)"
+
+
+def _validated(batch: pa.Table | pd.DataFrame, model: type[BaseModel], options: ValidationOptions
+               ) -> pa.Table | pd.DataFrame:
+    """``batch`` with ``_fs_valid`` and ``_fs_errors`` (replacing earlier ones), the model's
+    name, engine and fields recorded on ``_fs_errors``. An Arrow batch keeps its data as it is
+    (coerced values aside); a pandas batch stays pandas where Ray Data keeps pandas blocks."""
+    arrow = isinstance(batch, pa.Table)
+    frame = table_to_frame(batch) if arrow else batch
+    annotated = validate_frame(frame, model, "sync", engine=options.engine, coerce=options.want_values,
+                               strict=options.strict, context=options.context, progress=False)
+    valid = pa.array(annotated[VALID_COLUMN].to_numpy(dtype=bool))
+    errors = errors_to_arrow(annotated[ERRORS_COLUMN].to_numpy(dtype=object))
+    run = annotated.attrs["flowschema"]
+    errors_field = pa.field(ERRORS_COLUMN, ERRORS_TYPE, metadata={
+        METADATA_KEY: json.dumps({key: run[key] for key in ("model", "engine", "fields")})})
+    earlier = [name for name in (VALID_COLUMN, ERRORS_COLUMN) if name in _column_names(batch)]
+    if arrow and not options.want_values:
+        table = batch.drop_columns(earlier)
+    else:
+        checked = frame.drop(columns=earlier)
+        if options.want_values:
+            for name in annotated.columns.drop([VALID_COLUMN, ERRORS_COLUMN]):
+                checked[name] = annotated[name]
+        if not ray.data.DataContext.get_current().batch_to_block_arrow_format:
+            checked[VALID_COLUMN] = valid.to_numpy(zero_copy_only=False)
+            checked[ERRORS_COLUMN] = pd.arrays.ArrowExtensionArray(errors)
+            return checked
+        try:  # Ray Data would turn it into Arrow anyway: do it here, keeping the metadata
+            table = pa.Table.from_pandas(checked, preserve_index=False)
+        except (pa.ArrowException, TypeError, ValueError):  # mixed types in a column: Ray Data stores them its way
+            checked[VALID_COLUMN] = valid.to_numpy(zero_copy_only=False)
+            checked[ERRORS_COLUMN] = pd.arrays.ArrowExtensionArray(errors)
+            return checked
+    return table.append_column(pa.field(VALID_COLUMN, pa.bool_()), valid).append_column(errors_field, errors)
+
+
+def _check_dataset(ds: Any) -> None:
+    if not isinstance(ds, ray.data.Dataset):
+        raise TypeError(f"expected a ray.data.Dataset, got {type(ds).__name__}; for a DataFrame use "
+                        "df.flowschema.validate(Model, executor='ray')")
+
+
+def validate_dataset(ds: ray.data.Dataset, model: type[BaseModel], *, engine: str = "auto", coerce: bool = False,
+                     strict: bool | None = None, context: Any = None, batch_size: int | None = None
+                     ) -> ray.data.Dataset:
+    """A lazy dataset: ``ds``'s columns plus ``_fs_valid`` (bool) and ``_fs_errors`` (``ERRORS_TYPE``).
+
+    Rows are validated where the dataset lives, on the cluster's workers, exactly as
+    ``df.flowschema.validate`` validates them (the same chunk validation; ``engine``,
+    ``coerce``, ``strict`` and ``context`` mean the same). ``batch_size`` is the rows per Ray
+    task (None: each block as it is). Columns named ``_fs_...`` are not validated; earlier
+    ``_fs_valid``/``_fs_errors`` are replaced. Bring it back with ``to_pandas`` or count it
+    with ``summarize``; write it as it is with ``checked.write_parquet(...)``.
+
+    >>> import ray, flowschema.ray as fsray                                # doctest: +SKIP
+    >>> from pydantic import BaseModel
+    >>> class Point(BaseModel):
+    ...     x: int
+    >>> checked = fsray.validate_dataset(ray.data.from_items([{"x": 1}, {"x": "a"}]), Point)  # doctest: +SKIP
+    >>> checked.filter(expr="_fs_valid == False").count()                   # doctest: +SKIP
+    1
+    """
+    _check_dataset(ds)
+    model, options = _check_arguments(model, None, engine, coerce, strict, context, False)
+    check_positive_int("batch_size", batch_size, "each block as it is")
+    connect_ray(None)  # a no-op when Ray runs here, as it does once a dataset exists
+    validator = _BatchValidator(pickled_model(model), model.__name__, options, _ledger())
+    return ds.map_batches(validator, batch_format=None, batch_size=batch_size)
+
+
+# -- bringing a checked dataset back -------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _original_exceptions(ds: ray.data.Dataset) -> Iterator[None]:
+    """While ``ds`` runs here, a worker's exception reaches us as itself (Ray Data otherwise
+    wraps it in a ``UserCodeException`` carrying only its text), and a ``FlowSchemaError`` of a
+    worker is raised as it is."""
+    context = ds.context
+    before = context.raise_original_map_exception
+    context.raise_original_map_exception = True
+    try:
+        yield
+    except ray.exceptions.RayError as exc:
+        cause = _worker_exception(exc)
+        if isinstance(cause, FlowSchemaError):
+            raise cause from None
+        raise
+    finally:
+        context.raise_original_map_exception = before
+
+
+@contextlib.contextmanager
+def _ray_data_quiet() -> Iterator[None]:
+    """Keep Ray Data's log lines (execution plans, progress, the errors we raise ourselves) out
+    of the caller's notebook or terminal while our own run executes."""
+    logger = logging.getLogger("ray.data")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _worker_exception(exc: BaseException) -> BaseException:
+    """The exception a worker raised, from inside Ray's wrappers; one of ours without the
+    advice Ray Data appends to every message (about retrying it, which does not apply)."""
+    while isinstance(exc, ray.exceptions.RayTaskError) and exc.cause is not None and exc.cause is not exc:
+        exc = exc.cause
+    if isinstance(exc, FlowSchemaError) and exc.args and isinstance(exc.args[0], str):
+        exc.args = (exc.args[0].split(_RAY_DATA_ADVICE)[0], *exc.args[1:])
+    return exc
+
+
+#: how the text Ray Data appends to the message of an exception raised in a map task begins
+_RAY_DATA_ADVICE = "\nFailed to apply UDF transform after"
+
+
+def _decoded(batch: pa.Table) -> pd.DataFrame:
+    frame = table_to_frame(batch.drop_columns([ERRORS_COLUMN]))
+    frame[ERRORS_COLUMN] = errors_from_arrow(batch.column(ERRORS_COLUMN))
+    return frame
+
+
+def to_pandas(checked: ray.data.Dataset) -> pd.DataFrame:
+    """A checked dataset as an annotated DataFrame, errors decoded: what ``validate`` returns
+    for the same rows (``report``, ``dashboard()`` and ``to_parquet`` work on it). Like
+    ``Dataset.to_pandas`` it brings every row here: filter first (``_fs_valid == False``).
+    Rows come in the dataset's order (Ray Data keeps the input's order only with
+    ``DataContext.get_current().execution_options.preserve_order = True``).
+    """
+    _check_dataset(checked)
+    frames, run = [], {}
+    with _ray_data_quiet(), _original_exceptions(checked):
+        for batch in checked.iter_batches(batch_format="pyarrow", batch_size=None):
+            run = run or _run_metadata(batch)
+            frames.append(_decoded(batch))
+    if not frames:
+        frames = [_decoded(checked.schema().base_schema.empty_table())]
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    valid = frame[VALID_COLUMN].to_numpy(dtype=bool)
+    frame.attrs["flowschema"] = {"model": run.get("model", ""), "executor": "ray", "engine": run.get("engine", ""),
+                                 "rows": len(frame), "invalid_rows": int((~valid).sum()),
+                                 "fields": run.get("fields", [])}
+    return frame
+
+
+class _BatchSummary:
+    """What each Ray task sends ``summarize`` of a batch: a ``BatchOutcome``, its sample rows
+    limited by the ledger so that the driver receives about ``SAMPLE_ROWS`` in all."""
+
+    def __init__(self, ledger: Any) -> None:
+        self.ledger = ledger
+        self.run = uuid.uuid4().hex
+
+    def __call__(self, batch: pa.Table | pd.DataFrame) -> pd.DataFrame:
+        errors_column = _errors_array(batch)
+        failing = np.flatnonzero(~_valid_array(batch))
+        errors = errors_column.take(failing)
+        quota = ray.get(self.ledger.sample_quota.remote(self.run, None, len(failing))) if len(failing) else 0
+        sample = _annotated_rows(batch, failing[:quota], errors_from_arrow(errors[:quota])) if quota else None
+        outcome = BatchOutcome(len(batch), len(failing), _kinds_from_arrow(errors), sample, (),
+                               columns=tuple(_data_columns(batch)))
+        return pd.DataFrame({"outcome": [pickle.dumps((outcome, _run_metadata(batch)))]})
+
+
+def _data_columns(batch: pa.Table | pd.DataFrame) -> list:
+    return [name for name in _column_names(batch) if not (isinstance(name, str) and name.startswith("_fs_"))]
+
+
+def _annotated_rows(batch: pa.Table | pd.DataFrame, rows: np.ndarray, errors: np.ndarray) -> pd.DataFrame:
+    """Some rows of a checked batch, annotated, indexed by file and position when it has them."""
+    ours = [name for name in (VALID_COLUMN, ERRORS_COLUMN) if name in _column_names(batch)]
+    if isinstance(batch, pa.Table):
+        frame = table_to_frame(batch.take(rows).drop_columns(ours))
+    else:
+        frame = batch.iloc[rows].drop(columns=ours)
+    if FILE_COLUMN in frame.columns and POSITION_COLUMN in frame.columns:
+        frame.index = pd.MultiIndex.from_arrays([frame[FILE_COLUMN].astype(object).to_numpy(),
+                                                 frame[POSITION_COLUMN].to_numpy(dtype="int64")],
+                                                names=[FILE, POSITION])
+        frame = frame.drop(columns=[FILE_COLUMN, POSITION_COLUMN])
+    else:
+        frame = frame.reset_index(drop=True)
+    frame[VALID_COLUMN] = np.zeros(len(frame), dtype=bool)
+    frame[ERRORS_COLUMN] = errors
+    return frame
+
+
+def summarize(checked: ray.data.Dataset) -> FileReport:
+    """Count a checked dataset on the cluster: rows, invalid rows, errors per field and per
+    type, and a sample of up to ``SAMPLE_ROWS`` failing rows; the rows stay where they are.
+
+    Returns the report ``validate_file`` returns (``summary``, ``error_types``, ``sample``,
+    ``dashboard()``, ``to_html()``). Each Ray task counts its batch; this process adds up one
+    small record per batch.
+    """
+    _check_dataset(checked)
+    ledger = _ledger()
+    counter = _BatchSummary(ledger)
+    started = time.perf_counter()
+    totals, run = RunTotals(), {}
+    try:
+        with _ray_data_quiet(), _original_exceptions(checked):
+            for frame in checked.map_batches(counter, batch_format=None, batch_size=None).iter_batches(
+                    batch_format="pandas", batch_size=None):
+                for blob in frame["outcome"]:
+                    outcome, metadata = pickle.loads(blob)
+                    totals.add(outcome)
+                    run = run or metadata
+    finally:
+        ledger.forget.remote(counter.run)
+    report = totals.report(f"Ray dataset {checked.name or ''}".strip(), run.get("model", ""), "ray",
+                           time.perf_counter() - started, None, run.get("fields", []))
+    if not isinstance(report.sample.index, pd.MultiIndex):
+        report.sample.index = pd.RangeIndex(len(report.sample), name="row")
+    return report
+
+
+# -- validate_file on the workers ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """What one Ray task reads: a whole CSV file, or row groups of a Parquet file."""
+
+    number: int
+    path: str
+    label: str
+    row_groups: tuple[int, ...] | None
+    first: int
+
+
+def _units(files: FileSet, chunksize: int) -> tuple[list[_Unit], list[int | None]]:
+    """The tasks' work, and each file's rows when its footer says (Parquet). Row groups are
+    grouped until they hold ``chunksize`` rows; only Parquet footers are read here."""
+    units, expected = [], []
+    for number, (path, label) in enumerate(zip(files.paths, files.labels)):
+        if file_format(path) != "parquet":
+            units.append(_Unit(number, str(path), label, None, 0))
+            expected.append(None)
+            continue
+        try:
+            metadata = pq.read_metadata(path)
+        except (pa.ArrowException, OSError) as exc:
+            raise DataFileError(f"{label} is not a Parquet file pyarrow can read: {exc}") from None
+        groups, first, rows = [], 0, 0
+        for group in range(metadata.num_row_groups):
+            groups.append(group)
+            rows += metadata.row_group(group).num_rows
+            if rows >= chunksize or group == metadata.num_row_groups - 1:
+                units.append(_Unit(number, str(path), label, tuple(groups), first))
+                groups, first, rows = [], first + rows, 0
+        expected.append(metadata.num_rows)
+    return units, expected
+
+
+class _UnitReader:
+    """Read each unit of a Ray task in batches of ``chunksize`` rows, marked with their file
+    and positions."""
+
+    def __init__(self, units: list[_Unit], chunksize: int) -> None:
+        self.units, self.chunksize = units, chunksize
+
+    def __call__(self, batch: pa.Table) -> Iterator[pa.Table | pd.DataFrame]:
+        for number in batch.column("unit").to_pylist():
+            yield from _read_unit(self.units[number], self.chunksize)
+
+
+def _read_unit(unit: _Unit, chunksize: int) -> Iterator[pa.Table | pd.DataFrame]:
+    if unit.row_groups is None:
+        batches, _ = _read_batches(Path(unit.path), chunksize, unit.label)
+        for frame in batches:
+            positions = frame.index.to_numpy()
+            frame = frame.reset_index(drop=True)
+            frame[FILE_COLUMN] = pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), [unit.label])
+            frame[POSITION_COLUMN] = positions
+            yield frame
+        return
+    start = unit.first
+    try:
+        for record_batch in pq.ParquetFile(unit.path).iter_batches(batch_size=chunksize, row_groups=unit.row_groups):
+            table = pa.Table.from_batches([record_batch])
+            files = pa.DictionaryArray.from_arrays(pa.array(np.zeros(len(table), dtype=np.int32)), [unit.label])
+            table = table.append_column(FILE_COLUMN, files)
+            yield table.append_column(POSITION_COLUMN, pa.array(np.arange(start, start + len(table))))
+            start += len(table)
+    except (pa.ArrowException, OSError) as exc:
+        raise DataFileError(f"{unit.label} cannot be read as Parquet: {exc}") from None
+
+
+class _BatchFinisher:
+    """What each Ray task does with a checked batch of files: write its failing rows as
+    ``invalid_out`` parts and send the driver one ``BatchOutcome`` per file it holds rows of."""
+
+    def __init__(self, labels: tuple[str, ...], text_columns: bool, parts: str | None, ledger: Any, run: str) -> None:
+        self.numbers = {label: number for number, label in enumerate(labels)}
+        self.text_columns, self.parts, self.ledger, self.run = text_columns, parts, ledger, run
+
+    def __call__(self, batch: pa.Table | pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({"outcome": [pickle.dumps(self._outcome(piece)) for piece in _file_pieces(batch)]})
+
+    def _outcome(self, piece: pa.Table | pd.DataFrame) -> BatchOutcome:
+        number, first = self.numbers[_value(piece, FILE_COLUMN)], _value(piece, POSITION_COLUMN)
+        failing = np.flatnonzero(~_valid_array(piece))
+        errors = errors_from_arrow(_errors_array(piece).take(failing))
+        rows = _annotated_rows(piece, failing, errors)
+        part = None
+        if self.parts is not None and len(failing):
+            part = part_name(number, first)
+            write_part(self.parts, part, failing_rows_table(rows, self.text_columns))
+        quota = ray.get(self.ledger.sample_quota.remote(self.run, (number, first), len(failing))) if len(failing) else 0
+        return BatchOutcome(len(piece), len(failing), error_kinds(errors), rows.iloc[:quota] if quota else None,
+                            (number, first), part, tuple(_data_columns(piece)))
+
+
+def _file_pieces(batch: pa.Table | pd.DataFrame) -> list[pa.Table | pd.DataFrame]:
+    """A batch cut where its rows change file or skip positions: usually the batch itself."""
+    if not len(batch):
+        return []
+    if isinstance(batch, pa.Table):
+        files = np.asarray(batch.column(FILE_COLUMN).to_pylist(), dtype=object)
+        positions = batch.column(POSITION_COLUMN).to_numpy()
+    else:
+        files, positions = batch[FILE_COLUMN].to_numpy(dtype=object), batch[POSITION_COLUMN].to_numpy()
+    cuts = np.flatnonzero((files[1:] != files[:-1]) | (positions[1:] != positions[:-1] + 1)) + 1
+    bounds = [0, *cuts.tolist(), len(batch)]
+    if isinstance(batch, pa.Table):
+        return [batch.slice(start, stop - start) for start, stop in itertools.pairwise(bounds)]
+    return [batch.iloc[start:stop] for start, stop in itertools.pairwise(bounds)]
+
+
+class FileSetRun:
+    """``validate_file`` of a set of files, read and validated by the Ray cluster's workers.
+
+    Building it connects to Ray (``address`` as for ``RayExecutor``) and reads the Parquet
+    footers to plan the tasks (``total_rows`` is known for Parquet, None for CSV); ``outcomes``
+    runs the tasks and yields what each batch found, then checks that every row came back once.
+    """
+
+    def __init__(self, files: FileSet, model: type[BaseModel], chunksize: int, options: ValidationOptions,
+                 address: str | None) -> None:
+        connect_ray(address)
+        self.files, self.model, self.chunksize, self.options = files, model, chunksize, options
+        self.units, self.expected_rows = _units(files, chunksize)
+        known = [rows for rows in self.expected_rows if rows is not None]
+        self.total_rows = sum(known) if len(known) == len(self.expected_rows) else None
+
+    def _dataset(self, parts: Path | None, ledger: Any, run: str) -> ray.data.Dataset:
+        units = ray.data.from_items([{"unit": number} for number in range(len(self.units))],
+                                    override_num_blocks=max(1, len(self.units)))
+        context = units.context  # a copy of the current one, shared by the datasets built from it
+        context.enable_progress_bars = False
+        context.print_on_execution_start = False
+        context.raise_original_map_exception = True
+        context.batch_to_block_arrow_format = False  # CSV batches stay pandas: no round trip through Arrow
+        context.target_max_block_size = BLOCK_BYTES
+        read = units.map_batches(_UnitReader(self.units, self.chunksize), batch_format="pyarrow", batch_size=None)
+        options = self.options
+        checked = validate_dataset(read, self.model, engine=options.engine, coerce=options.want_values,
+                                   strict=options.strict, context=options.context)
+        finisher = _BatchFinisher(self.files.labels, self.files.text, None if parts is None else str(parts), ledger,
+                                  run)
+        return checked.map_batches(finisher, batch_format=None, batch_size=None)
+
+    def outcomes(self, parts: Path | None) -> Iterator[BatchOutcome]:
+        """What each batch found, as the workers finish them; failing rows go to ``parts``."""
+        if not self.units:
+            return
+        ledger, run = _ledger(), uuid.uuid4().hex
+        received: dict[tuple, int] = {}
+        try:
+            with _ray_data_quiet():
+                for frame in self._dataset(parts, ledger, run).iter_batches(batch_format="pandas", batch_size=None):
+                    for blob in frame["outcome"]:
+                        outcome = pickle.loads(blob)
+                        if outcome.order not in received:  # a retried task may send a batch again
+                            received[outcome.order] = outcome.rows
+                            yield outcome
+        except ray.exceptions.RayError as exc:
+            raise _worker_exception(exc) from None
+        finally:
+            ledger.forget.remote(run)
+        self._check_every_row_once(received)
+
+    def _check_every_row_once(self, received: dict[tuple, int]) -> None:
+        """Each file's batches must cover its rows from 0 without gap or overlap (and all of
+        them, when its footer says how many)."""
+        covered = dict.fromkeys(range(len(self.files.paths)), 0)
+        for (number, first), rows in sorted(received.items()):
+            if first != covered[number]:
+                raise FlowSchemaError(f"the Ray workers returned rows of {self.files.labels[number]} from {first} when "
+                                      f"rows from {covered[number]} were due; no report is returned")
+            covered[number] += rows
+        for number, rows in covered.items():
+            expected = self.expected_rows[number]
+            if expected is not None and rows != expected:
+                raise FlowSchemaError(f"the Ray workers returned {rows:,} of the {expected:,} rows of "
+                                      f"{self.files.labels[number]}; no report is returned")
