@@ -79,7 +79,6 @@ from flowschema.streaming import (
     FileSet,
     RunTotals,
     _read_batches,
-    error_kinds,
     failing_rows_table,
     file_format,
     part_name,
@@ -119,27 +118,62 @@ def errors_to_arrow(errors: Sequence[tuple[dict, ...]]) -> pa.ListArray:
     >>> errors_from_arrow(array)[1][0]["loc"], array.type == ERRORS_TYPE
     (('x',), True)
     """
-    lengths = np.fromiter((len(row) for row in errors), dtype=np.int32, count=len(errors))
+    lengths = np.fromiter(map(len, errors), dtype=np.int32, count=len(errors))
     offsets = np.zeros(len(errors) + 1, dtype=np.int32)
     np.cumsum(lengths, out=offsets[1:])
     columns: dict[str, list] = {name: [] for name in ERROR_TYPE.names}
-    packed_locs: dict[Any, bytes] = {}
+    packed = _Packed()
     for position in np.flatnonzero(lengths).tolist():
         for error in errors[position]:
-            loc = error["loc"]
-            try:
-                packed_loc = packed_locs.get(loc) or packed_locs.setdefault(loc, packb(loc))
-            except TypeError:  # an unhashable loc part
-                packed_loc = packb(loc)
+            loc_bytes, field = packed.loc(error["loc"])
             columns["type"].append(error["type"])
-            columns["field"].append(field_name(loc))
-            columns["loc"].append(packed_loc)
+            columns["field"].append(field)
+            columns["loc"].append(loc_bytes)
             columns["msg"].append(error["msg"])
-            columns["input"].append(packb(error["input"]))
-            columns["ctx"].append(packb(error["ctx"]) if "ctx" in error else None)
+            columns["input"].append(packed.input(error["input"]))
+            columns["ctx"].append(packed.ctx(error["ctx"]) if "ctx" in error else None)
     values = pa.StructArray.from_arrays([pa.array(columns[item.name], item.type) for item in ERROR_TYPE],
                                         fields=list(ERROR_TYPE))
     return pa.ListArray.from_arrays(pa.array(offsets), values, type=ERRORS_TYPE)
+
+
+#: values whose msgpack bytes (and decoded objects) may be shared: immutable, told apart by type
+_SHAREABLE = (type(None), bool, int, str)
+
+
+class _Packed:
+    """msgpack bytes of error parts, each distinct one packed once: errors of one kind share
+    their ``loc`` and ``ctx`` objects, and many inputs repeat (None, a code, a word)."""
+
+    def __init__(self) -> None:
+        self._locs: dict[Any, tuple[bytes, str]] = {}
+        self._inputs: dict[tuple, bytes] = {}
+        self._ctxs: dict[int, tuple[dict, bytes]] = {}
+
+    def loc(self, loc: tuple) -> tuple[bytes, str]:
+        """The packed ``loc`` and the report's field name for it."""
+        try:
+            known = self._locs.get(loc)
+        except TypeError:  # an unhashable loc part: nothing shared
+            return packb(loc), field_name(loc)
+        if known is None:
+            known = self._locs[loc] = (packb(loc), field_name(loc))
+        return known
+
+    def input(self, value: Any) -> bytes:
+        if type(value) not in _SHAREABLE:
+            return packb(value)
+        key = (type(value), value)
+        known = self._inputs.get(key)
+        if known is None:
+            known = self._inputs[key] = packb(value)
+        return known
+
+    def ctx(self, ctx: dict) -> bytes:
+        known = self._ctxs.get(id(ctx))
+        if known is None:
+            known = self._ctxs[id(ctx)] = (ctx, packb(ctx))  # the dict kept: its id stays its own
+        return known[1]
 
 
 def errors_from_arrow(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -155,6 +189,7 @@ def errors_from_arrow(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
     flat = array.flatten()
     fields = {name: flat.field(name).to_pylist() for name in ("type", "loc", "msg", "input", "ctx")}
     kinds: dict[tuple, tuple] = {}
+    inputs: dict[bytes, Any] = {}
     for row in np.flatnonzero(np.diff(offsets)).tolist():
         row_errors = []
         for at in range(offsets[row], offsets[row + 1]):
@@ -163,7 +198,13 @@ def errors_from_arrow(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
             if kind is None:
                 ctx = None if key[3] is None else unpackb(key[3])
                 kind = kinds[key] = (key[0], unpackb(key[1]), key[2], ctx)
-            error = {"type": kind[0], "loc": kind[1], "msg": kind[2], "input": unpackb(fields["input"][at])}
+            raw = fields["input"][at]
+            value = inputs.get(raw, _EMPTY)
+            if value is _EMPTY:
+                value = unpackb(raw)
+                if type(value) in _SHAREABLE:
+                    inputs[raw] = value
+            error = {"type": kind[0], "loc": kind[1], "msg": kind[2], "input": value}
             if kind[3] is not None:
                 error["ctx"] = kind[3]
             row_errors.append(error)
@@ -276,9 +317,10 @@ _task_batches: list = [None, 0]
 class _BatchValidator:
     """What each Ray task does with a batch: count the attempt, validate, append the columns."""
 
-    def __init__(self, model_bytes: bytes, model_name: str, options: ValidationOptions, ledger: Any) -> None:
-        self.model_bytes, self.model_name, self.options, self.ledger = model_bytes, model_name, options, ledger
-        self.run = uuid.uuid4().hex
+    def __init__(self, model: type[BaseModel], options: ValidationOptions) -> None:
+        connect_ray(None)  # a no-op when Ray runs here, as it does once a dataset exists
+        self.model_bytes, self.model_name, self.options = pickled_model(model), model.__name__, options
+        self.ledger, self.run = _ledger(), uuid.uuid4().hex
 
     def __call__(self, batch: pa.Table | pd.DataFrame) -> pa.Table | pd.DataFrame:
         if not len(batch):
@@ -337,35 +379,31 @@ def _validated(batch: pa.Table | pd.DataFrame, model: type[BaseModel], options: 
                ) -> pa.Table | pd.DataFrame:
     """``batch`` with ``_fs_valid`` and ``_fs_errors`` (replacing earlier ones), the model's
     name, engine and fields recorded on ``_fs_errors``. An Arrow batch keeps its data as it is
-    (coerced values aside); a pandas batch stays pandas where Ray Data keeps pandas blocks."""
+    (coerced values aside); pandas becomes Arrow here, as Ray Data would make it (a column of
+    mixed types aside, which Ray Data stores its own way)."""
     arrow = isinstance(batch, pa.Table)
     frame = table_to_frame(batch) if arrow else batch
     annotated = validate_frame(frame, model, "sync", engine=options.engine, coerce=options.want_values,
                                strict=options.strict, context=options.context, progress=False)
-    valid = pa.array(annotated[VALID_COLUMN].to_numpy(dtype=bool))
+    valid = annotated[VALID_COLUMN].to_numpy(dtype=bool)
     errors = errors_to_arrow(annotated[ERRORS_COLUMN].to_numpy(dtype=object))
-    run = annotated.attrs["flowschema"]
-    errors_field = pa.field(ERRORS_COLUMN, ERRORS_TYPE, metadata={
-        METADATA_KEY: json.dumps({key: run[key] for key in ("model", "engine", "fields")})})
     earlier = [name for name in (VALID_COLUMN, ERRORS_COLUMN) if name in _column_names(batch)]
     if arrow and not options.want_values:
         table = batch.drop_columns(earlier)
     else:
         checked = frame.drop(columns=earlier)
-        if options.want_values:
-            for name in annotated.columns.drop([VALID_COLUMN, ERRORS_COLUMN]):
-                checked[name] = annotated[name]
-        if not ray.data.DataContext.get_current().batch_to_block_arrow_format:
-            checked[VALID_COLUMN] = valid.to_numpy(zero_copy_only=False)
-            checked[ERRORS_COLUMN] = pd.arrays.ArrowExtensionArray(errors)
-            return checked
-        try:  # Ray Data would turn it into Arrow anyway: do it here, keeping the metadata
+        for name in annotated.columns.drop([VALID_COLUMN, ERRORS_COLUMN]) if options.want_values else ():
+            checked[name] = annotated[name]
+        try:
             table = pa.Table.from_pandas(checked, preserve_index=False)
-        except (pa.ArrowException, TypeError, ValueError):  # mixed types in a column: Ray Data stores them its way
-            checked[VALID_COLUMN] = valid.to_numpy(zero_copy_only=False)
+        except (pa.ArrowException, TypeError, ValueError):
+            checked[VALID_COLUMN] = valid
             checked[ERRORS_COLUMN] = pd.arrays.ArrowExtensionArray(errors)
             return checked
-    return table.append_column(pa.field(VALID_COLUMN, pa.bool_()), valid).append_column(errors_field, errors)
+    run = annotated.attrs["flowschema"]
+    errors_field = pa.field(ERRORS_COLUMN, ERRORS_TYPE, metadata={
+        METADATA_KEY: json.dumps({key: run[key] for key in ("model", "engine", "fields")})})
+    return table.append_column(pa.field(VALID_COLUMN, pa.bool_()), pa.array(valid)).append_column(errors_field, errors)
 
 
 def _check_dataset(ds: Any) -> None:
@@ -397,9 +435,7 @@ def validate_dataset(ds: ray.data.Dataset, model: type[BaseModel], *, engine: st
     _check_dataset(ds)
     model, options = _check_arguments(model, None, engine, coerce, strict, context, False)
     check_positive_int("batch_size", batch_size, "each block as it is")
-    connect_ray(None)  # a no-op when Ray runs here, as it does once a dataset exists
-    validator = _BatchValidator(pickled_model(model), model.__name__, options, _ledger())
-    return ds.map_batches(validator, batch_format=None, batch_size=batch_size)
+    return ds.map_batches(_BatchValidator(model, options), batch_format=None, batch_size=batch_size)
 
 
 # -- bringing a checked dataset back -------------------------------------------------------------
@@ -638,14 +674,15 @@ class _BatchFinisher:
     def _outcome(self, piece: pa.Table | pd.DataFrame) -> BatchOutcome:
         number, first = self.numbers[_value(piece, FILE_COLUMN)], _value(piece, POSITION_COLUMN)
         failing = np.flatnonzero(~_valid_array(piece))
-        errors = errors_from_arrow(_errors_array(piece).take(failing))
-        rows = _annotated_rows(piece, failing, errors)
+        errors = _errors_array(piece).take(failing)
+        quota = ray.get(self.ledger.sample_quota.remote(self.run, (number, first), len(failing))) if len(failing) else 0
+        kept = failing if self.parts is not None else failing[:quota]  # only these rows are decoded
+        rows = _annotated_rows(piece, kept, errors_from_arrow(errors[:len(kept)]))
         part = None
         if self.parts is not None and len(failing):
             part = part_name(number, first)
             write_part(self.parts, part, failing_rows_table(rows, self.text_columns))
-        quota = ray.get(self.ledger.sample_quota.remote(self.run, (number, first), len(failing))) if len(failing) else 0
-        return BatchOutcome(len(piece), len(failing), error_kinds(errors), rows.iloc[:quota] if quota else None,
+        return BatchOutcome(len(piece), len(failing), _kinds_from_arrow(errors), rows.iloc[:quota] if quota else None,
                             (number, first), part, tuple(_data_columns(piece)))
 
 
@@ -653,6 +690,10 @@ def _file_pieces(batch: pa.Table | pd.DataFrame) -> list[pa.Table | pd.DataFrame
     """A batch cut where its rows change file or skip positions: usually the batch itself."""
     if not len(batch):
         return []
+    first_file, last_file = _value(batch, FILE_COLUMN), _value(batch, FILE_COLUMN, last=True)
+    if first_file == last_file and _value(batch, POSITION_COLUMN, last=True) - _value(batch, POSITION_COLUMN) == len(
+            batch) - 1:
+        return [batch]
     if isinstance(batch, pa.Table):
         files = np.asarray(batch.column(FILE_COLUMN).to_pylist(), dtype=object)
         positions = batch.column(POSITION_COLUMN).to_numpy()
