@@ -361,18 +361,18 @@ def _value(batch: pa.Table | pd.DataFrame, name: str, last: bool = False) -> Any
 
 def _rows_described(batch: pa.Table | pd.DataFrame) -> str:
     """The rows of a batch, as a person finds them: file and positions when known."""
-    names, rows = _column_names(batch), len(batch)
+    names, rows = _column_names(batch), f"{len(batch):,} row{'' if len(batch) == 1 else 's'}"
     if FILE_COLUMN in names and POSITION_COLUMN in names:
         first, last = _value(batch, FILE_COLUMN), _value(batch, FILE_COLUMN, last=True)
         start, end = _value(batch, POSITION_COLUMN), _value(batch, POSITION_COLUMN, last=True)
         if first == last:
             return f"{first} rows {start}..{end} (0-based positions among its data rows)"
-        return f"{rows:,} rows from {first} row {start} to {last} row {end}"
+        return f"{rows} from {first} row {start} to {last} row {end}"
     if "path" in names:  # ray.data.read_*(..., include_paths=True)
         paths = pc.unique(batch.column("path")).to_pylist() if isinstance(batch, pa.Table) else list(
             batch["path"].unique())
-        return f"a batch of {rows:,} rows of {', '.join(map(str, paths[:3]))}"
-    return f"a batch of {rows:,} rows (read the dataset with include_paths=True to have its file named here)"
+        return f"a batch of {rows} of {', '.join(map(str, paths[:3]))}"
+    return f"a batch of {rows} (read the dataset with include_paths=True to have its file named here)"
 
 
 def _validated(batch: pa.Table | pd.DataFrame, model: type[BaseModel], options: ValidationOptions

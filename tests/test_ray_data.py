@@ -33,7 +33,11 @@ from tests.oracle import assert_exactly_pydantic, typed
 from tests.processes import process_command, ray_processes
 from tests.test_multiprocessing import wait_for
 from tests.test_ray import cluster  # noqa: F401  (the module-scoped two-node cluster)
-from tests.test_streaming import assert_set_report, concatenated_result, read_parts, write_set
+from tests.test_streaming import (
+    assert_set_report,
+    concatenated_result,
+    write_set,
+)
 
 
 @pytest.fixture(scope="module")
@@ -198,6 +202,17 @@ def test_retries_running_out_name_the_file_and_rows_and_leave_nothing(connected,
                                  context={"always_exit": True}, progress=False)
     assert isinstance(raised.value.__cause__, WorkerCrashError)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["in"]  # no half directory
+
+
+def test_a_dataset_whose_workers_keep_dying_names_its_file(fsray, tmp_path):
+    import ray
+
+    pd.DataFrame({"n": [1, 2, -1, 4]}).to_csv(tmp_path / "deadly.csv", index=False)
+    dataset = ray.data.read_csv(str(tmp_path / "deadly.csv"), include_paths=True)
+    checked = fsray.validate_dataset(dataset, Faulty, context={"always_exit": True})
+    with pytest.raises(WorkerCrashError, match=r"^Ray could not validate a batch of [1-4] rows? of .*deadly\.csv against "
+                                               r"Faulty after 3 retries.*executor='sync'$"):
+        fsray.to_pandas(checked)
 
 
 def test_unreadable_and_missing_files_are_named(connected, flights, tmp_path):
