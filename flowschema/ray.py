@@ -47,8 +47,7 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel
 
 try:
-    import ray
-    import ray.data
+    import ray  # ray.data is imported where it is used: imported early, it breaks Ray Client connections
 except ModuleNotFoundError as _missing:
     if _missing.name != "ray":
         raise
@@ -106,6 +105,7 @@ METADATA_KEY = b"flowschema"
 BLOCK_BYTES = 32 * 2**20
 _LEDGER_NAME = "flowschema-ledger"
 _EMPTY: tuple = ()
+_UNKNOWN = object()
 
 
 # -- the errors column ---------------------------------------------------------------------------
@@ -199,8 +199,8 @@ def errors_from_arrow(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
                 ctx = None if key[3] is None else unpackb(key[3])
                 kind = kinds[key] = (key[0], unpackb(key[1]), key[2], ctx)
             raw = fields["input"][at]
-            value = inputs.get(raw, _EMPTY)
-            if value is _EMPTY:
+            value = inputs.get(raw, _UNKNOWN)
+            if value is _UNKNOWN:
                 value = unpackb(raw)
                 if type(value) in _SHAREABLE:
                     inputs[raw] = value
@@ -290,9 +290,6 @@ class _Ledger:
             del self._attempts[key]
 
 
-_LedgerActor = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)(_Ledger)
-
-
 #: this driver's ledger: (the connection to Ray it belongs to, its handle). Held here, because
 #: Ray ends an actor nothing refers to, even a named one, and a run's datasets may be gone when
 #: the next run starts
@@ -304,7 +301,8 @@ def _ledger():
     context = ray.get_runtime_context()
     driver = (context.get_node_id(), context.get_job_id())  # a new cluster starts its job ids again
     if _ledger_of_driver[0] != driver:
-        _ledger_of_driver[:] = [driver, _LedgerActor.options(name=_LEDGER_NAME, get_if_exists=True).remote()]
+        actor = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)(_Ledger)
+        _ledger_of_driver[:] = [driver, actor.options(name=_LEDGER_NAME, get_if_exists=True).remote()]
     return _ledger_of_driver[1]
 
 
@@ -407,6 +405,8 @@ def _validated(batch: pa.Table | pd.DataFrame, model: type[BaseModel], options: 
 
 
 def _check_dataset(ds: Any) -> None:
+    import ray.data
+
     if not isinstance(ds, ray.data.Dataset):
         raise TypeError(f"expected a ray.data.Dataset, got {type(ds).__name__}; for a DataFrame use "
                         "df.flowschema.validate(Model, executor='ray')")
@@ -723,6 +723,8 @@ class FileSetRun:
         self.total_rows = sum(known) if len(known) == len(self.expected_rows) else None
 
     def _dataset(self, parts: Path | None, ledger: Any, run: str) -> ray.data.Dataset:
+        import ray.data
+
         units = ray.data.from_items([{"unit": number} for number in range(len(self.units))],
                                     override_num_blocks=max(1, len(self.units)))
         context = units.context  # a copy of the current one, shared by the datasets built from it

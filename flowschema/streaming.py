@@ -198,11 +198,11 @@ def summary_of_kinds(kinds: Counter) -> pd.DataFrame:
     return table.sort_values(["errors", "field"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
-def annotated_outcome(annotated: pd.DataFrame, order: tuple, sample_rows: int = SAMPLE_ROWS) -> BatchOutcome:
-    """The outcome of an annotated batch, keeping up to ``sample_rows`` failing rows."""
+def annotated_outcome(annotated: pd.DataFrame, order: tuple) -> BatchOutcome:
+    """The outcome of an annotated batch, keeping up to ``SAMPLE_ROWS`` failing rows."""
     failing = annotated[~annotated[VALID_COLUMN].to_numpy(dtype=bool)]
     return BatchOutcome(len(annotated), len(failing), error_kinds(failing[ERRORS_COLUMN]),
-                        failing.iloc[:sample_rows] if len(failing) and sample_rows else None, order,
+                        failing.iloc[:SAMPLE_ROWS] if len(failing) else None, order,
                         columns=tuple(original_columns(annotated).columns))
 
 
