@@ -275,6 +275,8 @@ class RayExecutor(BaseExecutor):
     def _task_failure(self, chunk: Chunk, exc: Exception) -> FlowSchemaError:
         exceptions = self._ray.exceptions
         if isinstance(exc, exceptions.RayTaskError):
+            if isinstance(getattr(exc, "cause", None), FlowSchemaError):  # ours (engine='columnar'...): as it is
+                return exc.cause
             return FlowSchemaError(f"validating {_rows(chunk)} failed inside a Ray worker: {exc}")
         cause = ("Ray's memory monitor killed the worker: the node ran out of memory, see the README on bounding "
                  "worker memory" if isinstance(exc, exceptions.OutOfMemoryError) else f"{type(exc).__name__}: {exc}")
