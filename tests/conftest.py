@@ -5,17 +5,22 @@ that needs it, shut down when the module is done. Ray missing is an error, never
 Every Ray of the suite lives in a private temp dir (``RAY_TMPDIR``, set here before anything
 imports Ray), so ``address="auto"`` finds only the suite's own clusters and the checks for
 leftover processes count only the suite's: a Ray someone else runs on the machine is left alone.
+Every Ray of the suite presents one token of the suite's own (``RAY_AUTH_TOKEN``): since Ray
+2.60 a local ``ray.init()`` turns token authentication on and would otherwise write a token to
+``~/.ray/auth_token``, and a process keeps the token it read first.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 
 import pandas as pd
 import pytest
 
 os.environ["RAY_TMPDIR"] = tempfile.mkdtemp(prefix="fs", dir="/tmp")  # short: socket paths are limited
+os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(16)
 
 import flowschema  # noqa: E402  (registers df.flowschema)
 from tests.processes import stop_ray_processes, wait_until_no_ray_processes  # noqa: E402

@@ -6,7 +6,6 @@ local Ray in the other modules (see conftest.py)."""
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -39,22 +38,21 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def cluster():
     """A head node and a second node, one CPU each, on loopback ports, in the suite's private Ray
-    temp dir and with a token of its own; stopped afterwards (only its processes, by pid)."""
+    temp dir, requiring the suite's token (conftest.py); stopped afterwards (only its processes,
+    by pid)."""
     wait_until_no_ray_processes("a Ray from an earlier test module is still running")
     port, client_port = free_port(), free_port()
-    token = secrets.token_hex(16)
-    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token}  # the second node presents it
+    env = {**os.environ, "RAY_AUTH_MODE": "token"}  # the second node presents the token too
     head = [RAY, "start", "--head", f"--port={port}", f"--ray-client-server-port={client_port}", "--num-cpus=1",
             "--include-dashboard=false", "--disable-usage-stats"]
     try:
         subprocess.run(head, check=True, capture_output=True, env=env, timeout=120)
         subprocess.run([RAY, "start", f"--address=127.0.0.1:{port}", "--num-cpus=1", "--disable-usage-stats"],
                        check=True, capture_output=True, env=env, timeout=120)
-        os.environ["RAY_AUTH_TOKEN"] = token  # what `ray start` would have left in ~/.ray/auth_token
-        yield {"address": f"127.0.0.1:{port}", "client": f"ray://127.0.0.1:{client_port}", "token": token}
+        yield {"address": f"127.0.0.1:{port}", "client": f"ray://127.0.0.1:{client_port}",
+               "token": os.environ["RAY_AUTH_TOKEN"]}
     finally:
         flowschema.close()
-        os.environ.pop("RAY_AUTH_TOKEN", None)
         stop_ray_processes()
     wait_until_no_ray_processes("Ray processes outlived the cluster")
 

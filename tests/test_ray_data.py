@@ -45,7 +45,7 @@ def connected(cluster):  # noqa: F811
     """This process connected to the cluster at its explicit address, presenting its token.
 
     Ray keeps the authentication mode and token it read in the process: they are read afresh
-    for this cluster, and reset afterwards so that later local Rays start without a token.
+    for this cluster, and reset afterwards for the local Rays of later modules.
     """
     from ray._private.authentication_test_utils import reset_auth_token_state
 
