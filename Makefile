@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: demo test test-shared fuzz bench lab dashboard install-demo install-test install-notebook chromium clean
+.PHONY: demo test test-shared fuzz bench lab dashboard install-demo install-test install-notebook install-bench chromium clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,9 @@ install-demo: $(PY)
 
 install-test: $(PY)
 	$(PIP) install --quiet -e ".[test]"
+
+install-bench: $(PY)
+	$(PIP) install --quiet -e ".[test,bench]"
 
 install-notebook: $(PY)
 	$(PIP) install --quiet -e ".[demo,notebook]"
@@ -51,7 +54,10 @@ lab: install-notebook
 dashboard: install-notebook
 	cd notebooks && ../$(PY) -m voila app.ipynb --Voila.ip=127.0.0.1
 
-bench: install-test
+# Every benchmark, each printing its ratios against the baselines it names (FLOWSCHEMA_BENCH_GB=0.5
+# runs the file benchmarks on 0.5 GB instead of 2 GB).
+bench: install-bench
+	$(PY) -m benchmarks.bench_columnar
 	$(PY) -m benchmarks.bench_sync
 	$(PY) -m benchmarks.bench_multiprocessing
 	$(PY) -m benchmarks.bench_ray
@@ -59,6 +65,7 @@ bench: install-test
 	$(PY) -m benchmarks.bench_file
 	$(PY) -m benchmarks.bench_infer
 	$(PY) -m benchmarks.bench_memory
+	$(PY) -m benchmarks.bench_ray_data
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

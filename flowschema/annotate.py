@@ -65,7 +65,7 @@ def validate_frame(
     """
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
-    model, options = _check_arguments(model, chunksize, engine, coerce, strict, context, progress)
+    model, options = check_arguments(model, chunksize, engine, coerce, strict, context, progress)
     data = _checked_columns(frame)
     planned_engine(model, data.columns, options)  # engine="columnar" that cannot be exact: say so now
     listener = live_listener(dashboard)
@@ -137,7 +137,7 @@ def annotated_stream(
     """``validate_iter`` for callers that tell ``listener`` the run's end themselves
     (``validate_file`` ends it with its failing-row sample). Arguments are checked at once."""
     frames = _frame_iterator(frames)
-    model, options = _check_arguments(model, chunksize, engine, coerce, strict, context, progress)
+    model, options = check_arguments(model, chunksize, engine, coerce, strict, context, progress)
     run = _Run(model, executor, chunksize, executor_options, options, progress, listener).start(None, source)
     return run.annotated_frames(map(_checked_columns, frames))
 
@@ -169,7 +169,7 @@ class _Run:
         self.total_rows = total_rows
         self.metadata = {"source": source, "started": dt.datetime.now().astimezone().isoformat(timespec="seconds")}
         if self.listener is not None:
-            fields = _field_descriptions(self.model, columns if columns is not None else pd.Index([]))
+            fields = field_descriptions(self.model, columns if columns is not None else pd.Index([]))
             self.listener.run_started(total_rows, {
                 "model": self.model.__name__, "executor": getattr(self.executor, "name", self.executor),
                 **self.metadata, "fields": fields,
@@ -205,8 +205,10 @@ class _Run:
             self.listener.run_failed(exc)
 
 
-def _check_arguments(model: Any, chunksize: Any, engine: Any, coerce: Any, strict: Any, context: Any,
+def check_arguments(model: Any, chunksize: Any, engine: Any, coerce: Any, strict: Any, context: Any,
                      progress: Any) -> tuple[type[BaseModel], ValidationOptions]:
+    """Every option of a run checked before any work (a clear TypeError or ValueError), and the
+    options every executor's chunks carry."""
     model = check_model(model)
     check_chunksize(chunksize)
     check_progress(progress)
@@ -270,7 +272,7 @@ class _Assembly:
             "elapsed_seconds": time.perf_counter() - self.started,
             "engine": "+".join(sorted(self.engines)) or self.planned_engine,
             **metadata,
-            "fields": _field_descriptions(model, self.data.columns),
+            "fields": field_descriptions(model, self.data.columns),
         }
         return annotated
 
@@ -377,7 +379,7 @@ def _resolve_executor(
     return shared_executor(executor, model, options)
 
 
-def _field_descriptions(model: type[BaseModel], columns: pd.Index) -> list[dict]:
+def field_descriptions(model: type[BaseModel], columns: pd.Index) -> list[dict]:
     """Per model field, in order: its name, the column it reads (None: none, its default
     applies or it is missing) and its rule as text, for the reports."""
     reads = read_columns(model, columns)

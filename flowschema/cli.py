@@ -75,7 +75,8 @@ def validate_command(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     options = _executor_options(args)
     try:
-        report = flowschema.validate_file(args.data, model, args.executor, chunksize=args.chunksize,
+        data = args.data[0] if len(args.data) == 1 else args.data  # several paths (a shell glob): one set
+        report = flowschema.validate_file(data, model, args.executor, chunksize=args.chunksize,
                                           invalid_out=args.invalid_out, progress=sys.stderr.isatty(),
                                           engine=args.engine, **options)
     except (FileNotFoundError, TypeError, ValueError) as exc:
@@ -161,7 +162,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="flowschema", description="Validate tabular data against a pydantic model.")
     commands = parser.add_subparsers(dest="command", required=True)
     validate = commands.add_parser("validate", help="validate a CSV or Parquet file of any size")
-    validate.add_argument("data", help="a .csv (.csv.gz, .tsv) or .parquet file")
+    validate.add_argument("data", nargs="+", help="a .csv (.csv.gz, .tsv) or .parquet file; several files, a "
+                          "directory of Parquet files or a quoted glob are validated as one set")
     validate.add_argument("--model", required=True, help="the pydantic model, as package.module:Model")
     validate.add_argument("--executor", default="sync", choices=EXECUTOR_NAMES)
     validate.add_argument("--address", help="Ray: 'auto', 'host:port' or 'ray://host:port'")

@@ -134,7 +134,9 @@ def read_parquet(path: str | os.PathLike, *, max_errors_bytes: int | None = None
     ``checked.flowschema.to_parquet("checked.parquet")`` then
     ``flowschema.read_parquet("checked.parquet").flowschema.summary()`` gives the summary back.
     ``max_errors_bytes`` (default ``MAX_ERRORS_BYTES``) bounds the memory the decoded errors may
-    take; a file that is not a validation result raises ``ResultFileError``.
+    take; a file that is not a validation result raises ``ResultFileError``. ``path`` may be the
+    ``invalid_out`` directory of a set of files: its parts are read in row order, with the run's
+    totals.
     """
     budget = MAX_ERRORS_BYTES if max_errors_bytes is None else max_errors_bytes
     table = pq.read_table(path, **kwargs)
@@ -142,13 +144,18 @@ def read_parquet(path: str | os.PathLike, *, max_errors_bytes: int | None = None
     metadata = table.schema.metadata or {}
     if b"PANDAS_ATTRS" in metadata:
         frame.attrs = json.loads(metadata[b"PANDAS_ATTRS"])
-    totals = pq.read_metadata(path).metadata or {}
+    totals = pq.read_metadata(_totals_file(path)).metadata or {}
     if TOTALS_KEY in totals:
         frame.attrs["flowschema"] = json.loads(totals[TOTALS_KEY])
     if ERRORS_COLUMN in frame.columns or VALID_COLUMN in frame.columns:
         _check_attrs(frame.attrs, path)
         frame[ERRORS_COLUMN] = _decoded_errors(frame, budget, path)
     return frame
+
+
+def _totals_file(path: str | os.PathLike) -> str | os.PathLike:
+    """A directory of parts (a set's invalid_out) keeps its run's totals in _common_metadata."""
+    return os.path.join(path, "_common_metadata") if os.path.isdir(path) else path
 
 
 def _decoded_errors(frame: pd.DataFrame, budget: int, path: Any) -> np.ndarray:

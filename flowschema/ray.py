@@ -56,7 +56,7 @@ except ModuleNotFoundError as _missing:
 from flowschema.annotate import (
     ERRORS_COLUMN,
     VALID_COLUMN,
-    _check_arguments,
+    check_arguments,
     validate_frame,
 )
 from flowschema.errors import DataFileError, FlowSchemaError, WorkerCrashError
@@ -433,7 +433,7 @@ def validate_dataset(ds: ray.data.Dataset, model: type[BaseModel], *, engine: st
     1
     """
     _check_dataset(ds)
-    model, options = _check_arguments(model, None, engine, coerce, strict, context, False)
+    model, options = check_arguments(model, None, engine, coerce, strict, context, False)
     check_positive_int("batch_size", batch_size, "each block as it is")
     return ds.map_batches(_BatchValidator(model, options), batch_format=None, batch_size=batch_size)
 

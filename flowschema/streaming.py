@@ -34,8 +34,8 @@ from pydantic import BaseModel
 from flowschema.annotate import (
     ERRORS_COLUMN,
     VALID_COLUMN,
-    _check_arguments,
-    _field_descriptions,
+    check_arguments,
+    field_descriptions,
     annotated_stream,
     original_columns,
 )
@@ -112,14 +112,14 @@ class FileReport:
         """The dashboard widget of the sample of failing rows."""
         from flowschema.dashboard.widget import Dashboard
 
-        return Dashboard(shown(self.sample))
+        return Dashboard(self.sample)
 
     def _repr_html_(self) -> str:
         """The static dashboard of the failing-row sample, with the whole file's totals."""
         from flowschema.dashboard.data import DashboardData
         from flowschema.dashboard.html import page_html
 
-        return page_html(DashboardData(shown(self.sample)), pages=1)
+        return page_html(DashboardData(self.sample), pages=1)
 
     def to_html(self, path: str | os.PathLike) -> None:
         """Write this report as one self-contained HTML file."""
@@ -131,16 +131,6 @@ class FileReport:
         share = f"{self.invalid / self.rows:.1%}" if self.rows else "0.0%"
         return (f"FileReport({self.path!r}: {self.rows:,} rows, {self.invalid:,} invalid ({share}), "
                 f"{self.rows_per_second:,.0f} rows/s)")
-
-
-def shown(sample: pd.DataFrame) -> pd.DataFrame:
-    """The sample as the dashboard can show it today: a set's (file, position) labels as one
-    level of tuples (its grid cannot list a MultiIndex yet)."""
-    if not isinstance(sample.index, pd.MultiIndex):
-        return sample
-    flat = sample.set_axis(sample.index.to_flat_index(), axis=0)
-    flat.attrs = sample.attrs
-    return flat
 
 
 # -- what one batch found, and what a run keeps of it --------------------------------------------
@@ -726,7 +716,7 @@ def _driver_run(annotated_frames: Iterator[pd.DataFrame], source: str, model: ty
             raise
         raise _run_error(exc, source, totals.rows) from exc
     if listener is not None:
-        listener.run_finished(shown(report.sample))
+        listener.run_finished(report.sample)
     return report
 
 
@@ -757,11 +747,11 @@ def _validate_on_ray_workers(files: FileSet, model: type[BaseModel], chunksize: 
     from flowschema.ray import FileSetRun  # Ray only when asked for
 
     progress = options.pop("progress", "auto")
-    model, validation = _check_arguments(model, None, options.pop("engine", "auto"), options.pop("coerce", False),
+    model, validation = check_arguments(model, None, options.pop("engine", "auto"), options.pop("coerce", False),
                                          options.pop("strict", None), options.pop("context", None), progress)
     if listener is not None:
         listener.run_started(None, {"model": model.__name__, "executor": "ray", "source": files.source,
-                                    "fields": _field_descriptions(model, pd.Index([]))})
+                                    "fields": field_descriptions(model, pd.Index([]))})
     try:
         run = FileSetRun(files, model, chunksize, validation, options.pop("address", None))
         parts = InvalidParts(Path(invalid_out), files.labels, files.text) if invalid_out is not None else None
@@ -783,7 +773,7 @@ def _validate_on_ray_workers(files: FileSet, model: type[BaseModel], chunksize: 
             if listener is not None:
                 listener.chunk_done(counted_chunk(outcome))
         report = totals.report(files.source, model.__name__, "ray", time.perf_counter() - started, invalid_out,
-                               _field_descriptions(model, pd.Index(totals.columns or ())))
+                               field_descriptions(model, pd.Index(totals.columns or ())))
         if parts is not None:
             parts.finish(report.totals())
     except BaseException as exc:
@@ -794,5 +784,5 @@ def _validate_on_ray_workers(files: FileSet, model: type[BaseModel], chunksize: 
     finally:
         bar.close()
     if listener is not None:
-        listener.run_finished(shown(report.sample))
+        listener.run_finished(report.sample)
     return report

@@ -67,6 +67,18 @@ def test_json_format(files):
     assert report["error_types"] == {"float_type": 1, "greater_than": 1}
 
 
+def test_several_files_are_one_set_indexed_by_file_and_position(files):
+    (files / "more.csv").write_text("sku,price,label\n4,-1.0,d\n")
+    result = run("validate", "good.csv", "more.csv", "--model", "tests.test_streaming:Item", "--format", "json",
+                 "--invalid-out", "failing", cwd=files)
+    assert result.returncode == 1, result.stderr
+    assert (json.loads(result.stdout)["rows"], json.loads(result.stdout)["invalid"]) == (4, 1)
+    result = run("validate", "*.csv", "--model", "tests.test_streaming:Item", "--executor", "ray", "--compression",
+                 "lz4", cwd=files)
+    assert result.returncode == 2 and "'compression' do not apply when the Ray workers read the files" in (
+        result.stderr)
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

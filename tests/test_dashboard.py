@@ -249,6 +249,19 @@ def test_the_grid_puts_the_selection_first_marks_failing_cells_and_missing_value
         f"{column.width}px" for column in grid_page(dashboard.data, dashboard.positions, 0).columns]
 
 
+def test_a_frame_indexed_by_several_levels_lists_its_rows_by_their_tuples(tmp_path):
+    class Reading(BaseModel):
+        value: int = Field(ge=0)
+
+    frame = pd.DataFrame({"file": ["a.csv", "a.csv", "b.csv"], "position": [0, 1, 0], "value": [1, -2, -3]})
+    checked = frame.set_index(["file", "position"]).flowschema.validate(Reading)
+    dashboard = checked.flowschema.dashboard()
+    page = grid_page(dashboard.data, dashboard.positions, 0)
+    assert [cells[0].text for cells in page.rows] == ["('a.csv', 1)", "('b.csv', 0)"]
+    checked.flowschema.to_html(tmp_path / "report.html")
+    assert "(&#x27;b.csv&#x27;, 0)" in (tmp_path / "report.html").read_text()
+
+
 def test_long_values_are_cut_and_data_strings_isolated():
     dashboard = hostile_frame().flowschema.validate(Hostile).flowschema.dashboard()
     shown = "".join(html_values(dashboard) + labels(dashboard))

@@ -169,6 +169,17 @@ def test_an_invalid_out_file_carries_the_runs_totals(tmp_path):
     assert totals["summary"][0]["field"] == "value" and totals["fields"][0]["column"] == "value"
 
 
+def test_an_invalid_out_directory_reads_back_with_the_runs_totals(tmp_path):
+    for number in range(3):
+        pd.DataFrame({"value": [str(number), "x"]}).to_csv(tmp_path / f"part{number}.csv", index=False)
+    report = flowschema.validate_file(str(tmp_path / "part*.csv"), Anything, invalid_out=tmp_path / "bad",
+                                      progress=False)
+    back = flowschema.read_parquet(tmp_path / "bad")
+    assert back.index.tolist() == [(str(tmp_path / f"part{number}.csv"), 1) for number in range(3)]
+    assert (back.attrs["flowschema"]["rows"], back.attrs["flowschema"]["invalid_rows"]) == (6, report.invalid)
+    assert back.flowschema.summary().equals(report.summary)
+
+
 def test_no_failing_rows_still_give_a_readable_file(tmp_path):
     pq.write_table(pa.table({"value": pa.array([], pa.int64())}), tmp_path / "empty.parquet")
     flowschema.validate_file(tmp_path / "empty.parquet", Anything, invalid_out=tmp_path / "bad.parquet", progress=False)

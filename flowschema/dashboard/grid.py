@@ -74,7 +74,7 @@ def grid_page(data: DashboardData, positions: np.ndarray, page: int, first: Sequ
     errors = rows[ERRORS_COLUMN].tolist()
     grid: list[list[GridCell]] = [[] for _ in range(len(chosen))]
     titles = ["row", "errors", *(str(label) for label in labels)]
-    texts = [_texts(pd.Series(rows.index))]
+    texts = [_texts(pd.Series(rows.index.to_flat_index()))]  # a MultiIndex: its tuples
     texts.append([", ".join(isolate(name) for name in dict.fromkeys(field_name(error["loc"]) for error in row))
                   for row in errors])
     texts += [_texts(rows[label]) for label in labels]
