@@ -61,7 +61,7 @@ __all__ = [
     "infer_model",
     "model_source",
     "read_parquet",
-    "validate_frame",
     "validate_file",
+    "validate_frame",
     "validate_iter",
 ]

@@ -34,9 +34,9 @@ from pydantic import BaseModel
 from flowschema.annotate import (
     ERRORS_COLUMN,
     VALID_COLUMN,
+    annotated_stream,
     check_arguments,
     field_descriptions,
-    annotated_stream,
     original_columns,
 )
 from flowschema.errors import DataFileError, FlowSchemaError

@@ -11,15 +11,13 @@ import subprocess
 import sys
 import textwrap
 import zoneinfo
+from typing import Optional
 
-import dateutil.tz
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
 import pytz
-from typing import Optional
-
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticUndefined
 

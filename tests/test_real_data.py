@@ -9,8 +9,7 @@ import pytest
 from palmerpenguins import load_penguins
 from pydantic import Field, model_validator
 
-from flowschema import VALID_COLUMN
-from flowschema import datasets
+from flowschema import VALID_COLUMN, datasets
 from flowschema.datasets import Flight, load_flights
 from tests.oracle import assert_matches_pydantic, expected_errors, reference_row
 

@@ -7,16 +7,15 @@ import decimal
 import enum
 import math
 import uuid
-
-import pandas as pd
 import zoneinfo
 
 import dateutil.tz
+import pandas as pd
 import pytest
 import pytz
-from pydantic_core import PydanticUndefined
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic_core import PydanticUndefined
 
 from flowschema.transport import TransportError, packb, unpackb
 
