@@ -1,9 +1,10 @@
 """``flowschema.ray``: validate Ray Data datasets where they live; the driver sees counts only.
 
     import ray, flowschema.ray as fsray
+    from ray.data.expressions import col
     checked = fsray.validate_dataset(ray.data.read_parquet("flights/"), Flight)   # lazy
     report = fsray.summarize(checked)            # counted on the cluster, a sample of failing rows
-    failing = fsray.to_pandas(checked.filter(expr="_fs_valid == False"))
+    failing = fsray.to_pandas(checked.filter(expr=~col("_fs_valid")))
 
 ``validate_dataset`` adds two columns to every batch with ``map_batches``: ``_fs_valid`` (bool)
 and ``_fs_errors``, whose Arrow type is fixed (``ERRORS_TYPE``: per row a list of errors, each
@@ -425,11 +426,12 @@ def validate_dataset(ds: ray.data.Dataset, model: type[BaseModel], *, engine: st
     with ``summarize``; write it as it is with ``checked.write_parquet(...)``.
 
     >>> import ray, flowschema.ray as fsray                                # doctest: +SKIP
+    >>> from ray.data.expressions import col                               # doctest: +SKIP
     >>> from pydantic import BaseModel
     >>> class Point(BaseModel):
     ...     x: int
     >>> checked = fsray.validate_dataset(ray.data.from_items([{"x": 1}, {"x": "a"}]), Point)  # doctest: +SKIP
-    >>> checked.filter(expr="_fs_valid == False").count()                   # doctest: +SKIP
+    >>> checked.filter(expr=~col("_fs_valid")).count()                   # doctest: +SKIP
     1
     """
     _check_dataset(ds)

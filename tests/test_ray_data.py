@@ -115,7 +115,9 @@ def test_a_dataset_validated_where_it_lives(fsray, flights, tmp_path):
     with pytest.raises(ValueError, match="has no _fs_errors column: it is not a validation result"):
         fsray.summarize(dataset)
 
-    checked.filter(expr="_fs_valid == False").write_parquet(str(tmp_path / "failing"))  # the fixed Arrow type
+    from ray.data.expressions import col
+
+    checked.filter(expr=~col("_fs_valid")).write_parquet(str(tmp_path / "failing"))  # the fixed Arrow type
     written = pq.read_table(tmp_path / "failing")
     assert written.schema.field(ERRORS_COLUMN).type == fsray.ERRORS_TYPE and len(written) == report.invalid
     failing = whole[~whole[VALID_COLUMN]]
