@@ -70,7 +70,8 @@ def _executor_options(args: argparse.Namespace) -> dict:
 def validate_command(args: argparse.Namespace) -> int:
     """``flowschema validate``: validate a file, print the summary, return the exit code."""
     import flowschema
-    from flowschema.errors import FlowSchemaError
+    from flowschema.errors import EngineError, FlowSchemaError
+    from flowschema.streaming import RunError
 
     model = load_model(args.model)
     options = _executor_options(args)
@@ -83,6 +84,10 @@ def validate_command(args: argparse.Namespace) -> int:
         if isinstance(exc, FlowSchemaError):
             raise
         raise UsageError(str(exc)) from None
+    except RunError as exc:
+        if isinstance(exc.__cause__, EngineError):  # --engine columnar for a model it cannot take
+            raise UsageError(f"--engine {args.engine}: {exc.__cause__}") from None
+        raise
     if args.report:
         report.to_html(args.report)
     if args.format == "json":

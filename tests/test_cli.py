@@ -92,6 +92,8 @@ def test_several_files_are_one_set_indexed_by_file_and_position(files):
          "chunksize (rows read per batch) must be a positive int"),
         (["validate", "good.csv", "--model", "tests.test_streaming:Item", "--frobnicate"],
          "unrecognized arguments: --frobnicate"),
+        (["validate", "good.csv", "--model", "tests.models:Person", "--engine", "columnar"],
+         "--engine columnar: engine='columnar' cannot give model_validate's answer for Person"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line_and_no_traceback(files, args, message):
