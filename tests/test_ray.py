@@ -119,6 +119,16 @@ def test_ray_client(with_token, people):
         assert [entry["status"] for entry in entries] == ["validated"] + ["failed"] * 4
 
 
+def test_a_failed_ray_client_connection_leaves_the_process_able_to_connect(with_token, people):
+    # Ray switches the process to client mode before a ray:// connection and left it on when the
+    # connection failed: every later ray.init of the process then failed with a bare AssertionError
+    not_a_client_server = f"ray://{with_token['address']}"  # the cluster's GCS port
+    with pytest.raises(ConnectionError, match="could not connect to the Ray cluster at 'ray://"):
+        RayExecutor(Person, address=not_a_client_server)
+    with RayExecutor(Person, address="auto") as executor:
+        check_people(executor, people)
+
+
 def test_the_whole_flights_table_on_the_cluster(cluster):
     from flowschema.datasets import Flight, load_flights
 

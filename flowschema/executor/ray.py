@@ -13,6 +13,7 @@ call fails with ``WorkerCrashError`` naming the rows.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import logging
@@ -157,12 +158,34 @@ def connect_ray(address: str | None) -> None:
     if address != "auto":
         probe_address(address)
     try:
-        ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
+        with _client_mode_kept_on_failure():
+            ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
     except ConnectionError as exc:
         where = "running on this machine" if address == "auto" else f"at {address!r}"
         hint = "" if address == "auto" else _token_hint()
         raise ConnectionError(f"could not connect to the Ray cluster {where}: {exc}.{hint}") from None
     _ray_started_here = True
+
+
+@contextlib.contextmanager
+def _client_mode_kept_on_failure() -> Iterator[None]:
+    """Put Ray's client mode back as it was when a connection fails.
+
+    Ray (2.60) switches the process to client mode before it opens a ``ray://`` connection and
+    leaves it on when the connection fails; every later ``ray.init`` of the process then fails
+    with a bare AssertionError, so one failed attempt would break the kernel's Ray for good.
+    """
+    try:
+        from ray._private import client_mode_hook
+    except ImportError:  # another Ray: nothing to restore
+        yield
+        return
+    before = client_mode_hook.is_client_mode_enabled
+    try:
+        yield
+    except BaseException:
+        client_mode_hook.is_client_mode_enabled = before
+        raise
 
 
 def pickled_model(model: type[BaseModel]) -> bytes:
