@@ -206,7 +206,7 @@ class _Run:
 
 
 def check_arguments(model: Any, chunksize: Any, engine: Any, coerce: Any, strict: Any, context: Any,
-                     progress: Any) -> tuple[type[BaseModel], ValidationOptions]:
+                    progress: Any) -> tuple[type[BaseModel], ValidationOptions]:
     """Every option of a run checked before any work (a clear TypeError or ValueError), and the
     options every executor's chunks carry."""
     model = check_model(model)

@@ -431,7 +431,7 @@ def validate_dataset(ds: ray.data.Dataset, model: type[BaseModel], *, engine: st
     >>> class Point(BaseModel):
     ...     x: int
     >>> checked = fsray.validate_dataset(ray.data.from_items([{"x": 1}, {"x": "a"}]), Point)  # doctest: +SKIP
-    >>> checked.filter(expr=~col("_fs_valid")).count()                   # doctest: +SKIP
+    >>> checked.filter(expr=~col("_fs_valid")).count()                     # doctest: +SKIP
     1
     """
     _check_dataset(ds)
