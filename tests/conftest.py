@@ -28,6 +28,19 @@ from tests.processes import stop_ray_processes, wait_until_no_ray_processes  # n
 EXECUTORS = ["sync", "multiprocessing", "ray"]
 
 
+#: modules that connect to a `ray start` cluster: run after every module that starts a local Ray
+CLUSTER_MODULES = ("test_ray.py", "test_ray_data.py")
+
+
+def pytest_collection_modifyitems(items):
+    """Run the cluster modules last. Ray starts a local Ray's daemons with a Python ``preexec_fn``
+    after fork; in a process where an earlier Ray Data job and cluster connection left gRPC threads
+    behind, that forked child can hang before it execs (seen once in CI: "Timed out waiting for
+    file .../gcs_server_port", after "skipping fork() handlers"). The cluster modules start no
+    local Ray, so nothing forks such a child after them."""
+    items.sort(key=lambda item: item.path.name in CLUSTER_MODULES)  # stable: each group keeps its order
+
+
 @pytest.fixture(scope="session", autouse=True)
 def no_ray_left_behind():
     """After the whole suite, no Ray process the suite started may still be running."""
