@@ -26,15 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pytz
 from hypothesis import strategies as st
-from pydantic import (
-    AliasChoices,
-    BaseModel,
-    ConfigDict,
-    Field,
-    create_model,
-    field_validator,
-    model_validator,
-)
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 
 class Shade(enum.Enum):

@@ -23,18 +23,8 @@ from flowschema import WorkerCrashError
 from flowschema.executor.ray import RayExecutor
 from tests.faulty import Faulty
 from tests.models import Person
-from tests.processes import (
-    process_command,
-    ray_processes,
-    stop_ray_processes,
-    wait_until_no_ray_processes,
-)
-from tests.test_multiprocessing import (
-    FRAME,
-    assert_same_result,
-    validate_interrupted,
-    wait_for,
-)
+from tests.processes import process_command, ray_processes, stop_ray_processes, wait_until_no_ray_processes
+from tests.test_multiprocessing import FRAME, assert_same_result, validate_interrupted, wait_for
 
 RAY = str(Path(sys.executable).with_name("ray"))
 

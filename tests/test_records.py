@@ -14,12 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flowschema.records import (
-    frame_chunks,
-    normalize_column,
-    normalize_value,
-    record_chunks,
-)
+from flowschema.records import frame_chunks, normalize_column, normalize_value, record_chunks
 from tests.oracle import reference_value
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")

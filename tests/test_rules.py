@@ -7,14 +7,7 @@ import decimal
 from typing import Annotated, Literal, Optional
 
 import pytest
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    Field,
-    field_validator,
-    model_validator,
-)
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, field_validator, model_validator
 
 from flowschema.rules import field_rules
 from tests.models import Color, Person

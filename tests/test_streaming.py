@@ -13,13 +13,7 @@ import pytest
 from pydantic import BaseModel, Field, field_validator
 
 import flowschema
-from flowschema import (
-    ERRORS_COLUMN,
-    VALID_COLUMN,
-    RunError,
-    validate_file,
-    validate_iter,
-)
+from flowschema import ERRORS_COLUMN, VALID_COLUMN, RunError, validate_file, validate_iter
 from flowschema.datasets import Flight, load_flights
 
 
