@@ -42,7 +42,9 @@ from flowschema.executor.base import (
 from flowschema.transport import check_compression, decode_result
 from flowschema.validation import ChunkResult, ValidationOptions
 
-__all__ = ["MAX_RETRIES", "RayExecutor", "cached_model", "connect_ray", "pickled_model", "probe_address", "shutdown_ray"]
+__all__ = [
+    "MAX_RETRIES", "RayExecutor", "cached_model", "connect_ray", "pickled_model", "probe_address", "shutdown_ray",
+]
 
 #: how often Ray retries a task whose worker process or node died
 MAX_RETRIES = 3
