@@ -59,9 +59,19 @@ def cluster():
 
 @pytest.fixture
 def with_token(cluster, monkeypatch):
-    """This process presents the cluster's token, as an explicit address needs."""
+    """This process presents the cluster's token, as an explicit address needs.
+
+    Ray keeps the authentication mode it read first in the process (an earlier test's
+    ``import ray`` read none): it is read afresh here, and again afterwards.
+    """
+    from ray._private.authentication_test_utils import reset_auth_token_state
+
     monkeypatch.setenv("RAY_AUTH_MODE", "token")
-    return cluster
+    reset_auth_token_state()
+    yield cluster
+    flowschema.close()
+    monkeypatch.undo()
+    reset_auth_token_state()
 
 
 @pytest.fixture(autouse=True)
@@ -107,6 +117,42 @@ def test_ray_client(with_token, people):
         check_people(executor, people)
         entries = list(executor.run(people.to_dict("records")))
         assert [entry["status"] for entry in entries] == ["validated"] + ["failed"] * 4
+
+
+def test_a_ray_client_server_that_failed_to_start_is_tried_again(with_token, people, monkeypatch):
+    # Ray's proxier forks the server of each Ray Client connection from a multithreaded gRPC
+    # process, and a few percent of those forks die (ray#63202): Ray then answers as below
+    import ray
+
+    from flowschema.executor.ray import CLIENT_SERVER_ATTEMPTS
+
+    real_init, calls = ray.init, []
+
+    def init_failing(times: int, error: str):
+        def init(*args, **kwargs):
+            calls.append(kwargs["address"])
+            if len(calls) <= times:
+                raise ConnectionAbortedError(f"Initialization failure from server:\nRuntimeError: {error}")
+            return real_init(*args, **kwargs)
+        calls.clear()
+        monkeypatch.setattr(ray, "init", init)
+
+    server_failed = "Starting Ray client server failed. See ray_client_server_23000.err for detailed logs."
+    init_failing(CLIENT_SERVER_ATTEMPTS - 1, server_failed)
+    with RayExecutor(Person, address=with_token["client"]) as executor:
+        check_people(executor, people)
+    assert calls == [with_token["client"]] * CLIENT_SERVER_ATTEMPTS
+    flowschema.close()
+
+    init_failing(CLIENT_SERVER_ATTEMPTS, server_failed)  # the last attempt's failure is the caller's
+    with pytest.raises(ConnectionError, match=f"(?s)at 'ray://.*failed to start .* {CLIENT_SERVER_ATTEMPTS} times"):
+        RayExecutor(Person, address=with_token["client"])
+    assert len(calls) == CLIENT_SERVER_ATTEMPTS
+
+    init_failing(1, "Ray Client connection timed out")  # so is any other failure, at once
+    with pytest.raises(ConnectionError, match="(?s)could not connect to the Ray cluster at 'ray://.*timed out"):
+        RayExecutor(Person, address=with_token["client"])
+    assert len(calls) == 1
 
 
 def test_a_failed_ray_client_connection_leaves_the_process_able_to_connect(with_token, people):

@@ -43,7 +43,8 @@ from flowschema.transport import check_compression, decode_result
 from flowschema.validation import ChunkResult, ValidationOptions
 
 __all__ = [
-    "MAX_RETRIES", "RayExecutor", "cached_model", "connect_ray", "pickled_model", "probe_address", "shutdown_ray",
+    "CLIENT_SERVER_ATTEMPTS", "MAX_RETRIES", "RayExecutor", "cached_model", "connect_ray", "pickled_model",
+    "probe_address", "shutdown_ray",
 ]
 
 #: how often Ray retries a task whose worker process or node died
@@ -55,6 +56,12 @@ RAY_AUTO_CHUNKSIZE = 10_000
 PROBE_TIMEOUT = 10.0
 #: how long one ``ray.wait`` blocks, so Ctrl-C is noticed promptly
 _WAIT_SECONDS = 0.2
+#: how often a ``ray://`` connection is tried when the cluster's Ray Client server could not
+#: start the server for this connection: Ray forks that server from a multithreaded gRPC process
+#: and a few percent of the forks die at once (https://github.com/ray-project/ray/issues/63202)
+CLIENT_SERVER_ATTEMPTS = 3
+#: what Ray Client's error says in that case
+_CLIENT_SERVER_FAILED = "Starting Ray client server failed"
 
 
 def _import_ray():
@@ -160,13 +167,29 @@ def connect_ray(address: str | None) -> None:
     if address != "auto":
         probe_address(address)
     try:
-        with _client_mode_kept_on_failure():
-            ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
+        _init_cluster(ray, address)
     except ConnectionError as exc:
         where = "running on this machine" if address == "auto" else f"at {address!r}"
-        hint = "" if address == "auto" else _token_hint()
-        raise ConnectionError(f"could not connect to the Ray cluster {where}: {exc}.{hint}") from None
+        if _CLIENT_SERVER_FAILED in str(exc):
+            hint = (f" The cluster's Ray Client server failed to start a server for this connection "
+                    f"{CLIENT_SERVER_ATTEMPTS} times: see ray_client_server_*.err in the head node's Ray logs.")
+        else:
+            hint = "" if address == "auto" else _token_hint()
+        raise ConnectionError(f"could not connect to the Ray cluster {where}: {str(exc).rstrip('.')}.{hint}") from None
     _ray_started_here = True
+
+
+def _init_cluster(ray: Any, address: str) -> None:
+    """``ray.init(address)``, tried again when a ``ray://`` connection failed only because the
+    cluster could not start its server for this connection (``CLIENT_SERVER_ATTEMPTS``)."""
+    for attempt in range(1, CLIENT_SERVER_ATTEMPTS + 1):
+        try:
+            with _client_mode_kept_on_failure():
+                ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
+            return
+        except ConnectionError as exc:
+            if attempt == CLIENT_SERVER_ATTEMPTS or _CLIENT_SERVER_FAILED not in str(exc):
+                raise
 
 
 @contextlib.contextmanager
