@@ -17,7 +17,7 @@ import pytest
 from pydantic import BaseModel, field_validator
 
 import flowschema
-from flowschema import ChunkTimeoutError, DataFileError, RunError, WorkerCrashError
+from flowschema import ChunkTimeoutError, DataFileError, WorkerCrashError
 from flowschema.executor.lifeline import identity, is_running
 from flowschema.executor.multiprocessing import MultiProcessingExecutor
 from flowschema.transport import TransportError, decode_chunk, decode_result, packb
@@ -181,35 +181,56 @@ def test_workers_die_with_a_killed_command_and_nothing_is_left_behind(tmp_path, 
             f".bad.parquet.partial-{os.getpid()}x"]
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    """A 256 KiB tmpfs (root only), unmounted afterwards. Without root: skipped with the reason on
-    a developer's machine, a failure in CI (``CI=true``), which runs as root."""
-    if os.geteuid() != 0:
-        reason = "mounting a small tmpfs to fill needs root (CI runs as root)"
-        if os.environ.get("CI", "").lower() in ("true", "1"):
-            pytest.fail(f"{reason}: CI=true is set but this run is not root")
-        pytest.skip(reason)
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], check=True)
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)
+#: what a process on the small disk runs: validate_file writing its invalid rows to the disk, then
+#: the RunError it raised and what the disk holds afterwards
+ON_SMALL_DISK = """
+import os, sys
+import flowschema
+from flowschema import RunError
+from tests.faulty import Faulty
+
+source, disk = sys.argv[1:]
+try:
+    flowschema.validate_file(source, Faulty, invalid_out=os.path.join(disk, "bad.parquet"), chunksize=2_000,
+                             progress=False)
+except RunError as exc:
+    print(f"RunError: {exc}")
+print("left on the disk:", sorted(os.listdir(disk)))
+"""
 
 
-def test_a_full_disk_keeps_the_original_error_and_leaves_no_partial_file(tmp_path, small_disk):
-    pd.DataFrame({"n": [f"not a number {i:06d}" for i in range(20_000)]}).to_csv(tmp_path / "rows.csv", index=False)
-    with pytest.raises(RunError, match="No space left on device"):
-        flowschema.validate_file(tmp_path / "rows.csv", Faulty, invalid_out=small_disk / "bad.parquet",
-                                 chunksize=2_000, progress=False)
-    assert list(small_disk.iterdir()) == []
+def validate_onto_a_small_disk(tmp_path: Path, rows: pd.DataFrame, read_only: bool = False) -> str:
+    """What ``ON_SMALL_DISK`` prints, run with a 256 KiB tmpfs mounted for it alone: in a private
+    user and mount namespace (``unshare``), so no root is needed and the mount ends with the
+    process. Without user namespaces this fails; it never skips."""
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mount = 'mount -t tmpfs -o size=256k tmpfs "$1"' + (' && mount -o remount,ro "$1"' if read_only else "")
+    shell = f'{mount} && exec "$2" -c "$3" "$4" "$1"'
+    command = ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", shell,
+               "sh", str(disk), sys.executable, ON_SMALL_DISK, str(tmp_path / "rows.csv")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False,
+                          cwd=Path(__file__).parents[1])
+    assert done.returncode == 0, f"the run on the small disk failed (it needs user namespaces):\n{done.stderr}"
+    return done.stdout
 
 
-def test_a_read_only_target_keeps_the_original_error(tmp_path, small_disk):
-    pd.DataFrame({"n": ["x", 1]}).to_csv(tmp_path / "rows.csv", index=False)
-    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
-    with pytest.raises(RunError, match="Read-only file system"):
-        flowschema.validate_file(tmp_path / "rows.csv", Faulty, invalid_out=small_disk / "bad.parquet", progress=False)
+def run_error(printed: str) -> str:
+    """The RunError line of what ``ON_SMALL_DISK`` printed; the check fails when it raised none."""
+    return next(line for line in printed.splitlines() if line.startswith("RunError: "))
+
+
+def test_a_full_disk_keeps_the_original_error_and_leaves_no_partial_file(tmp_path):
+    rows = pd.DataFrame({"n": [f"not a number {i:06d}" for i in range(20_000)]})
+    printed = validate_onto_a_small_disk(tmp_path, rows)
+    assert "No space left on device" in run_error(printed)
+    assert "left on the disk: []" in printed
+
+
+def test_a_read_only_target_keeps_the_original_error(tmp_path):
+    printed = validate_onto_a_small_disk(tmp_path, pd.DataFrame({"n": ["x", 1]}), read_only=True)
+    assert "Read-only file system" in run_error(printed)
 
 
 # -- runaway validators --------------------------------------------------------------------------
