@@ -23,6 +23,7 @@ from flowschema.executor import BaseExecutor, shared_executor
 from flowschema.executor.base import check_chunksize, check_model
 from flowschema.fields import read_columns
 from flowschema.progress import RunListener, check_progress, live_listener, progress_bar
+from flowschema.readable import check_readable
 from flowschema.records import ColumnChunk, frame_chunks
 from flowschema.rules import field_rules
 from flowschema.validation import ChunkResult, ValidationOptions, check_engine
@@ -225,6 +226,7 @@ def _checked_columns(frame: pd.DataFrame) -> pd.DataFrame:
         raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
     data = original_columns(frame)
     _check_unique_columns(data)
+    check_readable(data)
     return data
 
 
@@ -338,7 +340,7 @@ def planned_engine(model: type[BaseModel], columns: pd.Index, options: Validatio
     columnar engine would not be exact (then ``engine="columnar"`` is an ``EngineError``)."""
     if options.engine == "rows":
         return "rows"
-    reason = columnar_plan(model, tuple(columns), options.want_values).reason
+    reason = columnar_plan(model, tuple(columns)).reason
     if reason is None:
         return "columnar"
     if options.engine == "columnar":

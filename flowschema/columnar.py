@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import math
-from collections.abc import Hashable, Sequence
+import re
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -33,13 +33,14 @@ from uuid import UUID
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 from pydantic import BaseModel, ValidationError
 from pydantic_core import SchemaValidator, core_schema
 
 from flowschema.details import error_detail
+from flowschema.distinct import distinct_values
 from flowschema.fields import ModelSchema, field_paths, model_schema
-from flowschema.records import ColumnChunk, column_array, normalize_column
+from flowschema.records import ColumnChunk, column_array
+from flowschema.screens import Screen, screen_for
 
 __all__ = [
     "ColumnVerdicts",
@@ -47,7 +48,6 @@ __all__ = [
     "FieldRoute",
     "NotColumnar",
     "columnar_plan",
-    "distinct_values",
     "explain",
     "passing_rows",
 ]
@@ -59,7 +59,6 @@ _WRAPPER_REASONS = {
     "function-plain": "a model_validator(mode='plain') replaces the model's own validation",
 }
 _FIELD_FUNCTIONS = ("function-before", "function-after", "function-wrap", "function-plain")
-_NOT_DUMPED_AS_VALIDATED = ("model", "dataclass", "typed-dict", "definition-ref")
 
 
 class NotColumnar(Exception):
@@ -83,6 +82,7 @@ class FieldRoute:
     position: int | None = None
     loc: tuple = ()
     screen: Screen | None = None
+    tripwire: Tripwire | None = None
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class ColumnarPlan:
     reason: str | None
 
 
-def columnar_plan(model: type[BaseModel], columns: Sequence[Hashable], want_values: bool = False) -> ColumnarPlan:
+def columnar_plan(model: type[BaseModel], columns: Sequence[Hashable]) -> ColumnarPlan:
     """How the columnar engine would validate ``model`` over a frame with these ``columns``.
 
     >>> from pydantic import BaseModel, Field
@@ -103,11 +103,11 @@ def columnar_plan(model: type[BaseModel], columns: Sequence[Hashable], want_valu
     >>> columnar_plan(Point, ["x"]).reason is None
     True
     """
-    return _plan(model, tuple(columns), bool(want_values))
+    return _plan(model, tuple(columns))
 
 
 @lru_cache(maxsize=256)
-def _plan(model: type[BaseModel], columns: tuple, want_values: bool) -> ColumnarPlan:
+def _plan(model: type[BaseModel], columns: tuple) -> ColumnarPlan:
     taken = model_schema(model)
     reason = _model_reason(model, taken)
     if reason is not None:
@@ -126,17 +126,15 @@ def _plan(model: type[BaseModel], columns: tuple, want_values: bool) -> Columnar
                 return _rows_plan(model, columns, route)
             routes.append(route)
             continue
-        if want_values and not _dumped_as_validated(schema):
-            return _rows_plan(model, columns, f"coerce=True, and field {name!r} is dumped differently from its "
-                                              "validated value (a nested model or a custom serializer)")
         read.add(first[0])
         screen = screen_for(schema, taken.config)
         why = "the field's own pydantic validator, once per distinct value"
         if screen is not None:
             why = f"{screen.describe()}; the field's own validator on the other values"
         loc = (first[0],) if taken.config.get("loc_by_alias", True) else (name,)
-        routes.append(FieldRoute(name, first[0], "screen" if screen else "distinct values", why,
-                                 _list_validator(taken, name), positions[first[0]], loc, screen))
+        validator, tripwire = _list_validator(taken, name)
+        routes.append(FieldRoute(name, first[0], "screen" if screen else "distinct values", why, validator,
+                                 positions[first[0]], loc, screen, tripwire))
     extra = [column for column in columns if column not in read]
     extra_mode = taken.config.get("extra_fields_behavior", "ignore")
     if extra and extra_mode != "ignore":
@@ -190,23 +188,22 @@ def _rows_plan(model: type[BaseModel], columns: tuple, reason: str) -> ColumnarP
     return ColumnarPlan(model, tuple(routes), reason)
 
 
-def _dumped_as_validated(schema: Any) -> bool:
-    """Whether ``model_dump()`` gives a field's validated value back as it is (no nested model,
-    no custom serializer anywhere in its schema)."""
-    if isinstance(schema, dict):
-        if schema.get("type") in _NOT_DUMPED_AS_VALIDATED or "serialization" in schema:
-            return False
-        return all(_dumped_as_validated(value) for key, value in schema.items() if key not in ("metadata", "ref"))
-    if isinstance(schema, list):
-        return all(map(_dumped_as_validated, schema))
-    return True
-
-
 # -- field validators --------------------------------------------------------------------------
 
 
-class _ReadsOtherFields(Exception):
-    """A field validator read ``info.data``: it depends on the other fields of the row."""
+class _ReadsOtherFields(BaseException):
+    """A field validator read ``info.data``: it depends on the other fields of the row. A
+    ``BaseException``, so that a validator's own ``except Exception`` does not swallow it."""
+
+
+class Tripwire:
+    """Set when a field validator reads ``info.data``, whatever the validator then does with the
+    exception it got (an ``except BaseException`` could swallow it): checked after every call."""
+
+    __slots__ = ("tripped",)
+
+    def __init__(self) -> None:
+        self.tripped: str | None = None
 
 
 class _FieldInfo:
@@ -214,13 +211,14 @@ class _FieldInfo:
     context and config as in ``model_validate``; reading ``data`` (the other fields) stops the
     columnar engine, which cannot give them."""
 
-    __slots__ = ("_info", "field_name")
+    __slots__ = ("_info", "_tripwire", "field_name")
 
-    def __init__(self, info: Any, field_name: str) -> None:
-        self._info, self.field_name = info, field_name
+    def __init__(self, info: Any, field_name: str, tripwire: Tripwire) -> None:
+        self._info, self.field_name, self._tripwire = info, field_name, tripwire
 
     @property
     def data(self) -> Any:
+        self._tripwire.tripped = self.field_name
         raise _ReadsOtherFields(self.field_name)
 
     @property
@@ -236,299 +234,44 @@ class _FieldInfo:
         return self._info.mode
 
 
-def _guarded(function_schema: dict, kind: str, field_name: str) -> dict:
+def _guarded(function_schema: dict, kind: str, field_name: str, tripwire: Tripwire) -> dict:
     """A with-info validator function wrapped so that its ``info`` is a ``_FieldInfo``."""
     user_function = function_schema["function"]
     if kind == "function-wrap":
         def call(value, handler, info):
-            return user_function(value, handler, _FieldInfo(info, field_name))
+            return user_function(value, handler, _FieldInfo(info, field_name, tripwire))
     else:
         def call(value, info):
-            return user_function(value, _FieldInfo(info, field_name))
+            return user_function(value, _FieldInfo(info, field_name, tripwire))
     return {**function_schema, "function": call}
 
 
-def _with_guards(schema: Any, field_name: str) -> Any:
+def _with_guards(schema: Any, field_name: str, tripwire: Tripwire) -> Any:
     """A copy of a field's schema whose with-info validators get a ``_FieldInfo``; nested models
-    keep theirs (pydantic gives them their own data)."""
+    keep theirs (pydantic gives them their own data), and serializers play no part."""
     if isinstance(schema, list):
-        return [_with_guards(item, field_name) for item in schema]
+        return [_with_guards(item, field_name, tripwire) for item in schema]
     if not isinstance(schema, dict) or schema.get("type") == "model":
         return schema
-    copied = {key: _with_guards(value, field_name) if key != "metadata" else value for key, value in schema.items()}
-    if copied.get("type") in _FIELD_FUNCTIONS and copied["function"].get("type") == "with-info":
-        copied["function"] = _guarded(copied["function"], copied["type"], field_name)
+    copied = {key: value if key in _NOT_VALIDATION else _with_guards(value, field_name, tripwire)
+              for key, value in schema.items()}
+    function = copied.get("function")
+    if copied.get("type") in _FIELD_FUNCTIONS and isinstance(function, dict) and function.get("type") == "with-info":
+        copied["function"] = _guarded(function, copied["type"], field_name, tripwire)
     return copied
 
 
-def _list_validator(taken: ModelSchema, name: str) -> SchemaValidator:
-    """pydantic's validator for a list of values of field ``name``, with the model's config."""
-    schema = core_schema.list_schema(_with_guards(taken.fields[name]["schema"], name))
+_NOT_VALIDATION = ("metadata", "serialization")
+
+
+def _list_validator(taken: ModelSchema, name: str) -> tuple[SchemaValidator, Tripwire]:
+    """pydantic's validator for a list of values of field ``name``, with the model's config, and
+    the tripwire its validators set when they read ``info.data``."""
+    tripwire = Tripwire()
+    schema = core_schema.list_schema(_with_guards(taken.fields[name]["schema"], name, tripwire))
     if taken.definitions:
         schema = core_schema.definitions_schema(schema, list(taken.definitions.values()))
-    return SchemaValidator(schema, taken.config or None)
-
-
-# -- screens -----------------------------------------------------------------------------------------
-
-_BOUNDS = ("ge", "gt", "le", "lt")
-_SCREENED_KEYS = {
-    "int": frozenset(("type", "strict", "metadata", "multiple_of", *_BOUNDS)),
-    "float": frozenset(("type", "strict", "metadata", "allow_inf_nan", *_BOUNDS)),
-    "bool": frozenset(("type", "strict", "metadata")),
-    "str": frozenset(("type", "strict", "metadata", "min_length", "max_length")),
-    "datetime": frozenset(("type", "strict", "metadata", "microseconds_precision")),  # precision: of parsed text
-}
-_STRING_CONFIG = ("str_strip_whitespace", "str_to_lower", "str_to_upper", "str_min_length", "str_max_length")
-
-
-@dataclass(frozen=True)
-class Screen:
-    """A vectorised test that is true only of cells the field's validator certainly accepts:
-    numpy or Arrow arithmetic on a typed column against the plain bounds of an ``int``,
-    ``float``, ``bool`` or ``str`` field (after its default and ``Optional``). Cells it is not
-    sure of go through the validator as every other value does."""
-
-    kind: str
-    schema: dict
-    nullable: bool
-    strict_field: bool
-    allow_inf_nan: bool
-
-    def describe(self) -> str:
-        bounds = ", ".join(f"{key} {self.schema[key]}" for key in (*_BOUNDS, "multiple_of", "min_length", "max_length")
-                           if key in self.schema)
-        return f"a vectorised screen ({self.kind}{', ' + bounds if bounds else ''})"
-
-    def fits(self, column: Any) -> bool:
-        """Whether the screen can read a column of this kind (a string column cannot vouch for ints)."""
-        return self.unsure(column[:0], None) is not None
-
-    def unsure(self, column: Any, strict: bool | None) -> np.ndarray | None:
-        """Per row, whether the screen cannot vouch for the cell (None: no screen for this column)."""
-        numbers = None if self.kind == "datetime" else _numbers(column)
-        if numbers is not None:
-            values, missing = numbers
-            sure = self._sure_numbers(values, strict)
-        elif self.kind == "str" and _is_arrow_string(column):
-            sure, missing = self._sure_strings(column)
-        elif self.kind == "datetime" and _is_datetime(column):  # any datetime is one, missing aside
-            missing = np.asarray(pd.isna(column), dtype=bool)
-            sure = ~missing
-        else:
-            return None
-        if sure is None:
-            return None
-        return ~np.where(missing, self.nullable, sure)
-
-    def _sure_numbers(self, values: np.ndarray, strict: bool | None) -> np.ndarray | None:
-        kind = values.dtype.kind
-        if self.kind == "bool":
-            return np.ones(len(values), dtype=bool) if kind == "b" else None
-        if kind == "b" or (kind == "f" and self.kind == "int" and (strict or self.strict_field)):
-            return None  # bools as numbers, floats in strict ints: not vouched for
-        if self.kind == "float" and kind != "f":
-            return None
-        if self.kind == "int" and kind == "f":  # lax: a whole float below 2**53 is that int
-            with np.errstate(invalid="ignore"):
-                sure = np.isfinite(values) & (values == np.trunc(values)) & (np.abs(values) < 2.0**53)
-        elif kind == "f":
-            sure = ~np.isnan(values) if self.allow_inf_nan else np.isfinite(values)
-        else:
-            sure = np.ones(len(values), dtype=bool)
-        schema = self.schema
-        with np.errstate(invalid="ignore"):
-            for key, compare in (("ge", np.greater_equal), ("gt", np.greater), ("le", np.less_equal),
-                                 ("lt", np.less)):
-                if key in schema:
-                    sure &= compare(values, schema[key])
-            if "multiple_of" in schema:
-                sure &= (values % schema["multiple_of"]) == 0
-        return sure
-
-    def _sure_strings(self, column: Any) -> tuple[np.ndarray, np.ndarray]:
-        import pyarrow.compute as pc
-
-        arrow = column.__arrow_array__()
-        lengths = pc.utf8_length(arrow).to_numpy(zero_copy_only=False)
-        missing = (np.asarray(pc.is_null(arrow).to_numpy(zero_copy_only=False), dtype=bool) if arrow.null_count
-                   else np.zeros(len(arrow), dtype=bool))
-        with np.errstate(invalid="ignore"):
-            sure = np.ones(len(arrow), dtype=bool)
-            if "min_length" in self.schema:
-                sure &= lengths >= self.schema["min_length"]
-            if "max_length" in self.schema:
-                sure &= lengths <= self.schema["max_length"]
-        return sure & ~missing, missing
-
-
-def screen_for(schema: dict, config: dict) -> Screen | None:
-    """The screen of a field's core schema, if it is one a screen is exact for."""
-    nullable = False
-    if schema.get("type") == "default":
-        if schema.get("on_error", "raise") != "raise":
-            return None
-        schema = schema["schema"]
-    if schema.get("type") == "nullable":
-        nullable, schema = True, schema["schema"]
-    kind = schema.get("type")
-    if kind not in _SCREENED_KEYS or not schema.keys() <= _SCREENED_KEYS[kind]:
-        return None
-    if kind == "str" and any(config.get(key) for key in _STRING_CONFIG):
-        return None
-    if not all(isinstance(schema.get(key, 0), (int, float)) and not isinstance(schema.get(key, 0), bool)
-               for key in (*_BOUNDS, "multiple_of")):
-        return None
-    strict_field = bool(schema.get("strict") or config.get("strict"))
-    allow_inf_nan = schema.get("allow_inf_nan", config.get("allow_inf_nan", True))
-    return Screen(kind, schema, nullable, strict_field, allow_inf_nan)
-
-
-def _numbers(column: Any) -> tuple[np.ndarray, np.ndarray] | None:
-    """A numeric column's values as a numpy array, and where it is missing; else None."""
-    if isinstance(column, np.ndarray):
-        if column.dtype.kind in "iub":
-            return column, np.zeros(len(column), dtype=bool)
-        if column.dtype.kind == "f":
-            return column, np.isnan(column)
-        return None
-    dtype = getattr(column, "dtype", None)
-    if isinstance(column, (pd.arrays.IntegerArray, pd.arrays.FloatingArray, pd.arrays.BooleanArray)) or (
-            isinstance(dtype, pd.ArrowDtype) and (pa.types.is_integer(dtype.pyarrow_dtype)
-                                                  or pa.types.is_floating(dtype.pyarrow_dtype)
-                                                  or pa.types.is_boolean(dtype.pyarrow_dtype))):
-        missing = np.asarray(column.isna(), dtype=bool)
-        kind = np.dtype(dtype.numpy_dtype if hasattr(dtype, "numpy_dtype") else dtype.type).kind
-        if kind == "f":
-            values = column.to_numpy(dtype=np.float64, na_value=np.nan)
-            return values, missing | np.isnan(values)
-        numpy_type = {"i": np.int64, "u": np.uint64}.get(kind, bool)
-        return column.to_numpy(dtype=numpy_type, na_value=numpy_type(0)), missing
-    return None
-
-
-def _is_datetime(column: Any) -> bool:
-    dtype = getattr(column, "dtype", None)
-    if isinstance(dtype, pd.ArrowDtype):
-        return pa.types.is_timestamp(dtype.pyarrow_dtype)
-    return getattr(dtype, "kind", None) == "M"
-
-
-def _is_arrow_string(column: Any) -> bool:
-    dtype = getattr(column, "dtype", None)
-    if isinstance(dtype, pd.StringDtype):
-        return dtype.storage == "pyarrow"
-    return isinstance(dtype, pd.ArrowDtype) and (pa.types.is_string(dtype.pyarrow_dtype)
-                                                 or pa.types.is_large_string(dtype.pyarrow_dtype))
-
-
-# -- distinct values -------------------------------------------------------------------------------
-
-
-def distinct_values(column: Any) -> tuple[np.ndarray, list]:
-    """``codes`` and ``values`` such that the column's cell ``i``, normalised as a row would see
-    it, is ``values[codes[i]]``; equal cells of different types or signs stay apart.
-
-    >>> codes, values = distinct_values(np.array([3, 1, 3]))
-    >>> codes.tolist(), values
-    ([0, 1, 0], [3, 1])
-    """
-    if isinstance(column, list):
-        return _distinct_objects(column)
-    dtype = column.dtype
-    if isinstance(column, np.ndarray):
-        if dtype.kind in "biu":
-            codes, uniques = pd.factorize(column)
-            return codes, uniques.tolist()
-        if dtype.kind == "f":
-            return _distinct_floats(column)
-        if dtype.kind in "mM":
-            return _with_missing(*pd.factorize(column))
-        return _distinct_objects(normalize_column(column))
-    if isinstance(dtype, pd.CategoricalDtype):
-        codes = np.asarray(column.codes, dtype=np.int64)
-        return _missing_last(codes, normalize_column(dtype.categories))
-    if dtype.kind == "f" or _arrow_type_is(dtype, pa.types.is_floating):
-        return _distinct_floats(column.to_numpy(dtype=np.float64, na_value=np.nan))
-    if _arrow_type_is(dtype, pa.types.is_nested):
-        return _distinct_objects(normalize_column(column))
-    try:
-        return _with_missing(*pd.factorize(column))
-    except (TypeError, NotImplementedError):
-        return _distinct_objects(normalize_column(column))
-
-
-def _arrow_type_is(dtype: Any, predicate) -> bool:
-    """Whether ``dtype`` is Arrow-backed with values (of a dictionary: its values) of that kind."""
-    if not isinstance(dtype, pd.ArrowDtype):
-        return False
-    arrow_type = dtype.pyarrow_dtype
-    return predicate(arrow_type.value_type if pa.types.is_dictionary(arrow_type) else arrow_type)
-
-
-def _with_missing(codes: np.ndarray, uniques: Any) -> tuple[np.ndarray, list]:
-    """``pd.factorize``'s codes (-1 for missing) and uniques, normalised, None last."""
-    return _missing_last(np.asarray(codes, dtype=np.int64), normalize_column(uniques))
-
-
-def _missing_last(codes: np.ndarray, values: list) -> tuple[np.ndarray, list]:
-    if (codes < 0).any():
-        codes = np.where(codes < 0, len(values), codes)
-        values = [*values, None]
-    return codes, values
-
-
-def _distinct_floats(array: np.ndarray) -> tuple[np.ndarray, list]:
-    """Floats told apart by their bits: -0.0 and 0.0 are two values (NaNs are all missing)."""
-    array = np.ascontiguousarray(array, dtype=np.float64)
-    codes, bits = pd.factorize(array.view(np.int64))
-    return codes, normalize_column(bits.view(np.float64))
-
-
-def _distinct_objects(values: list) -> tuple[np.ndarray, list]:
-    """Python values deduplicated by an exact key; values with no exact key (lists, dicts, other
-    objects) each stay their own."""
-    index: dict[Any, int] = {}
-    codes = np.empty(len(values), dtype=np.int64)
-    distinct: list = []
-    for position, value in enumerate(values):
-        key = _exact_key(value)
-        try:
-            code = None if key is None else index.get(key)
-        except TypeError:  # a part of the key cannot be hashed (a dateutil zone): no deduplication
-            key = code = None
-        if code is None:
-            code = len(distinct)
-            distinct.append(value)
-            if key is not None:
-                index[key] = code
-        codes[position] = code
-    return codes, distinct
-
-
-_KEYED_AS_THEY_ARE = frozenset((str, int, bool, bytes, dt.date, dt.timedelta, UUID, type(None)))
-
-
-def _exact_key(value: Any) -> Hashable | None:
-    """A key equal for two values only if pydantic cannot tell them apart, or None."""
-    kind = type(value)
-    if kind in _KEYED_AS_THEY_ARE:
-        return kind, value
-    if kind is float:
-        return kind, value, math.copysign(1.0, value)
-    if kind is Decimal:
-        return kind, str(value)
-    if kind in (dt.datetime, dt.time):
-        try:
-            return kind, value.replace(tzinfo=None), value.fold, value.tzinfo
-        except TypeError:
-            return None
-    if isinstance(value, enum.Enum):
-        return kind, id(value)
-    if kind is tuple:
-        keys = tuple(map(_exact_key, value))
-        return None if None in keys else (kind, keys)
-    return None
+    return SchemaValidator(schema, taken.config or None), tripwire
 
 
 # -- running a plan ------------------------------------------------------------------------------
@@ -603,7 +346,7 @@ def passing_rows(plan: ColumnarPlan, chunk: ColumnChunk, strict: bool | None, co
             passed &= rejected < 0
         outcome.codes = codes
         if want_values:
-            values[route.field] = [validated[code] for code in codes.tolist()]
+            values[route.field] = _row_values(route, distinct, validated, codes, strict, context)
     return ColumnVerdicts(passed, rejected_by_field, outcomes, values)
 
 
@@ -617,7 +360,7 @@ def _check_distinct(route: FieldRoute, distinct: list, strict: bool | None, cont
                     outcome: FieldOutcome) -> tuple[np.ndarray, list | None]:
     """Per distinct value: whether the field's validator accepts it, and what it makes of it;
     the errors of the values it rejects go to ``outcome``."""
-    validate = route.validator.validate_python
+    validate = _watched(route, route.validator.validate_python)
     accepted = np.ones(len(distinct), dtype=bool)
     try:
         validated = validate(distinct, strict=strict, context=context)
@@ -626,18 +369,18 @@ def _check_distinct(route: FieldRoute, distinct: list, strict: bool | None, cont
         for error in exc.errors(include_url=False):
             position, *inner = error["loc"]
             outcome.errors.setdefault(position, []).append(error_detail(error, (*route.loc, *inner)))
-    except _ReadsOtherFields as exc:
-        raise NotColumnar(f"a validator of field {exc} reads info.data (the other fields of the row)") from None
+    except NotColumnar:
+        raise
     except Exception:  # a validator raised something pydantic does not wrap: find the values, one by one
         raised = set()
         for position, value in enumerate(distinct):
             try:
                 validate([value], strict=strict, context=context)
-            except _ReadsOtherFields as exc:
-                raise NotColumnar(f"a validator of field {exc} reads info.data (the other fields of the row)") from None
             except ValidationError as exc:
                 outcome.errors[position] = [error_detail(error, (*route.loc, *error["loc"][1:]))
                                             for error in exc.errors(include_url=False)]
+            except NotColumnar:
+                raise
             except Exception:
                 raised.add(position)
         outcome.raised = frozenset(raised)
@@ -649,6 +392,53 @@ def _check_distinct(route: FieldRoute, distinct: list, strict: bool | None, cont
     for position, value in zip(kept, validate([distinct[position] for position in kept], strict=strict, context=context)):
         validated[position] = value
     return accepted, validated
+
+
+def _watched(route: FieldRoute, validate: Callable) -> Callable:
+    """``validate``, raising ``NotColumnar`` if one of the field's validators read ``info.data``
+    during the call, whatever it did with the exception it got."""
+    tripwire = route.tripwire
+
+    def call(values: list, **options: Any) -> list:
+        tripwire.tripped = None
+        try:
+            return validate(values, **options)
+        except _ReadsOtherFields:
+            pass  # it tripped the wire: raised below
+        finally:
+            if tripwire.tripped is not None:
+                raise NotColumnar(f"a validator of field {tripwire.tripped} reads info.data "
+                                  "(the other fields of the row)") from None
+
+    return call
+
+
+def _row_values(route: FieldRoute, distinct: list, validated: list, codes: np.ndarray, strict: bool | None,
+                context: Any) -> list:
+    """Each row's validated value (None where rejected). A value that could be changed in place
+    (a list, a dict, a model) is validated anew for each row holding it, so that no two rows
+    share one object, as ``model_validate`` gives them."""
+    values = [validated[code] for code in codes.tolist()]
+    shared = [code for code, value in enumerate(validated) if not _immutable(value)]
+    if shared:
+        rows = np.flatnonzero(np.isin(codes, shared))
+        fresh = _watched(route, route.validator.validate_python)(
+            [distinct[code] for code in codes[rows].tolist()], strict=strict, context=context)
+        for row, value in zip(rows.tolist(), fresh):
+            values[row] = value
+    return values
+
+
+_IMMUTABLE = frozenset((type(None), bool, int, float, complex, str, bytes, Decimal, UUID, dt.date, dt.datetime,
+                        dt.time, dt.timedelta, re.Pattern))
+
+
+def _immutable(value: Any) -> bool:
+    """Whether ``value`` cannot be changed in place (so rows may share it)."""
+    kind = type(value)
+    if kind in _IMMUTABLE or isinstance(value, enum.Enum):
+        return True
+    return kind in (tuple, frozenset) and all(map(_immutable, value))
 
 
 def explain(model: type[BaseModel], df: pd.DataFrame | None = None) -> pd.DataFrame:

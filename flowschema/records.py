@@ -79,6 +79,8 @@ def _normalize_timestamp(value: pd.Timestamp) -> dt.datetime:
 
 
 def _normalize_ndarray(value: np.ndarray) -> list:
+    if value.ndim == 0:
+        raise ValueError("a 0-d numpy array is a scalar in an array, neither a value nor a list")
     if value.ndim > 1:
         return [_normalize_ndarray(row) for row in value]
     return normalize_column(value)
@@ -166,6 +168,8 @@ def normalize_column(column: Any) -> list:
         lookup[:-1] = categories  # code -1 (missing) indexes the trailing None
         lookup[-1] = None
         return lookup[array.codes].tolist()
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "python":  # may hold a str subclass: keep it
+        return [normalize_value(value) for value in array.to_numpy(dtype=object, na_value=None).tolist()]
     if isinstance(dtype, (pd.ArrowDtype, pd.StringDtype)) or isinstance(array, _MASKED_ARRAYS):
         arrow = array.__arrow_array__()
         values = arrow.to_pylist()
@@ -261,13 +265,77 @@ def frame_chunks(frame: pd.DataFrame, chunksize: int, offset: int = 0) -> Iterat
 
 def column_array(column: pd.Series) -> Any:
     """The column's values, as a plain ndarray when numpy holds them (slicing one is ~100x
-    cheaper than slicing a pandas array), else as its pandas array."""
+    cheaper than slicing a pandas array), else as its pandas array; Arrow view and run-end
+    encoded types (which Arrow's ``take`` cannot read) as the plain types of the same values."""
     array = column.array
     if isinstance(array, (pd.arrays.NumpyExtensionArray, pd.arrays.TimedeltaArray)) or (
         isinstance(array, pd.arrays.DatetimeArray) and array.tz is None
     ):
         return array.to_numpy()
+    if isinstance(array.dtype, pd.ArrowDtype):
+        arrow_type = array.dtype.pyarrow_dtype
+        plain = plain_arrow_type(arrow_type)
+        if plain != arrow_type:
+            return pd.arrays.ArrowExtensionArray(_cast(array.__arrow_array__(), plain))
     return array
+
+
+def plain_arrow_type(arrow_type: pa.DataType) -> pa.DataType:
+    """``arrow_type`` with every view type replaced by its large type and every run-end encoded
+    type by its values' type: the same values, in types every Arrow kernel reads.
+
+    >>> plain_arrow_type(pa.list_(pa.string_view()))
+    ListType(list<item: large_string>)
+    """
+    if pa.types.is_string_view(arrow_type):
+        return pa.large_string()
+    if pa.types.is_binary_view(arrow_type):
+        return pa.large_binary()
+    if pa.types.is_run_end_encoded(arrow_type):
+        return plain_arrow_type(arrow_type.value_type)
+    if pa.types.is_list_view(arrow_type) or pa.types.is_large_list_view(arrow_type):
+        return pa.large_list(_plain_field(arrow_type.value_field))
+    if pa.types.is_list(arrow_type):
+        return pa.list_(_plain_field(arrow_type.value_field))
+    if pa.types.is_large_list(arrow_type):
+        return pa.large_list(_plain_field(arrow_type.value_field))
+    if pa.types.is_fixed_size_list(arrow_type):
+        return pa.list_(_plain_field(arrow_type.value_field), arrow_type.list_size)
+    if pa.types.is_map(arrow_type):
+        return pa.map_(_plain_field(arrow_type.key_field), _plain_field(arrow_type.item_field))
+    if pa.types.is_struct(arrow_type):
+        return pa.struct([_plain_field(arrow_type.field(index)) for index in range(arrow_type.num_fields)])
+    if pa.types.is_dictionary(arrow_type):
+        return pa.dictionary(arrow_type.index_type, plain_arrow_type(arrow_type.value_type))
+    return arrow_type
+
+
+def _plain_field(arrow_field: pa.Field) -> pa.Field:
+    return arrow_field.with_type(plain_arrow_type(arrow_field.type))
+
+
+def _cast(arrow: pa.ChunkedArray | pa.Array, plain: pa.DataType) -> pa.ChunkedArray:
+    """``arrow`` as the same values of type ``plain``; a run-end encoded array is decoded first."""
+    import pyarrow.compute as pc
+
+    if isinstance(arrow, pa.ChunkedArray):
+        return pa.chunked_array([_cast(chunk, plain).combine_chunks() for chunk in arrow.chunks], type=plain)
+    if pa.types.is_run_end_encoded(arrow.type):
+        arrow = pc.run_end_decode(arrow)
+    if not _holds_list_view(arrow.type):  # Arrow 26 casts a list view to wrong lists: rebuild those
+        try:
+            return pa.chunked_array([arrow.cast(plain)])
+        except pa.ArrowNotImplementedError:  # a cast Arrow has no kernel for (a view inside a map...)
+            pass
+    return pa.chunked_array([pa.array(arrow.to_pylist(), type=plain)])
+
+
+def _holds_list_view(arrow_type: pa.DataType) -> bool:
+    if pa.types.is_list_view(arrow_type) or pa.types.is_large_list_view(arrow_type):
+        return True
+    if pa.types.is_dictionary(arrow_type):
+        return _holds_list_view(arrow_type.value_type)
+    return any(_holds_list_view(arrow_type.field(index).type) for index in range(arrow_type.num_fields))
 
 
 def record_chunks(records: Iterable[Mapping], chunksize: int) -> Iterator[RecordChunk]:

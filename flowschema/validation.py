@@ -47,13 +47,15 @@ class ValidationOptions:
     """Per-call settings passed through an executor to ``validate_chunk``.
 
     ``strict`` and ``context`` go to ``model_validate``; ``want_values`` asks for each valid
-    row's ``model_dump()``.
+    row's validated field values (what ``getattr(instance, name)`` holds: ``coerce=True``), or
+    with ``dump_values`` its ``model_dump()`` (``executor.run()``'s ``validated_data``).
     """
 
     strict: bool | None = None
     context: Any = None
     want_values: bool = False
     engine: str = "auto"
+    dump_values: bool = False
 
 
 #: the values ``engine=`` takes: "auto" (columnar where exact, else rows), "columnar", "rows"
@@ -73,8 +75,9 @@ class ChunkResult:
 
     ``failed`` maps the offset (within the chunk) of each failing row to its errors, in order;
     ``values`` holds, when values were asked for, one dict per row (None for failed rows): its
-    ``model_dump()`` (from the columnar engine: the validated value of every field read from a
-    column); else None. ``engine`` says which engine produced it.
+    validated field values (from the columnar engine: those of the fields read from a column),
+    or its ``model_dump()`` when ``dump_values`` asked for it; else None. ``engine`` says which
+    engine produced it.
     """
 
     start: int
@@ -102,8 +105,8 @@ def validate_chunk(
     >>> list(result.failed), result.failed[1][0]["type"]
     ([1], 'int_parsing')
     """
-    if options.engine != "rows" and isinstance(chunk, ColumnChunk):
-        plan = columnar_plan(model, chunk.names, options.want_values)
+    if options.engine != "rows" and not options.dump_values and isinstance(chunk, ColumnChunk):
+        plan = columnar_plan(model, chunk.names)
         reason = plan.reason
         if reason is None:
             try:
@@ -193,7 +196,7 @@ def _validate_rows(model: type[BaseModel], rows: list[dict], start: int, size: i
     them, in order, when None). ``values`` holds one per row given."""
     validate = model.__pydantic_validator__.validate_python
     strict, context = options.strict, options.context
-    want_values = options.want_values
+    want_values, dump = options.want_values, options.dump_values
     failed: dict[int, tuple[dict, ...]] = {}
     values: list[dict | None] | None = [] if want_values else None
     with _gc_paused():
@@ -207,7 +210,7 @@ def _validate_rows(model: type[BaseModel], rows: list[dict], start: int, size: i
                 failed[offset] = (exception_error(exc, row),)
             else:
                 if want_values:
-                    values.append(instance.model_dump())
+                    values.append(instance.model_dump() if dump else instance.__dict__)
                 continue
             if want_values:
                 values.append(None)

@@ -196,7 +196,7 @@ class BaseExecutor(ABC):
                 in_flight.append(chunk)
                 yield chunk
 
-        for result in self.map_chunks(chunks(), ValidationOptions(want_values=True)):
+        for result in self.map_chunks(chunks(), ValidationOptions(want_values=True, dump_values=True)):
             chunk = in_flight.popleft()
             for offset, record in enumerate(chunk.records):
                 errors = result.failed.get(offset, ())

@@ -1,0 +1,269 @@
+"""Screens: vectorised tests that vouch for the cells a field's own validator certainly accepts.
+
+A screen only ever says "valid"; every cell it is not sure of goes through the field's pydantic
+validator like any other value, so a screen can make a run faster but never change its answer.
+It vouches only for the combinations of field kind, column family and constraint below, each
+proven against ``model_validate`` by the exactness matrix (``tests/test_matrix.py``); any other
+combination has no screen:
+
+============  =====================================  ================================================
+field kind    column families it reads               constraints it checks
+============  =====================================  ================================================
+``int``       integer; float (lax only: a whole      ``ge``/``gt``/``le``/``lt`` (as pydantic takes
+              float of magnitude below 2**53)        them: whole numbers), ``multiple_of``
+``float``     float (any width, read as float64)     ``ge``/``gt``/``le``/``lt`` (as float64),
+                                                     ``allow_inf_nan``
+``bool``      bool                                   none
+``str``       Arrow string                           ``min_length``/``max_length`` (code points), and
+                                                     no ``str_*`` transform in the config
+``datetime``  datetime64 / Arrow timestamp           none
+============  =====================================  ================================================
+
+Each kind may be ``Optional`` (a missing cell is then valid) and strict. Integers are compared as
+integers (never through float64), floats in float64 (a float32 ``0.1`` is ``0.10000000149...``,
+as pydantic sees it).
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+__all__ = ["SCREENED_FAMILIES", "Screen", "column_family", "screen_for"]
+
+_BOUNDS = ("ge", "gt", "le", "lt")
+_COMPARE: dict[str, Callable] = {"ge": operator.ge, "gt": operator.gt, "le": operator.le, "lt": operator.lt}
+_SCREENED_KEYS = {
+    "int": frozenset(("type", "strict", "metadata", "multiple_of", *_BOUNDS)),
+    "float": frozenset(("type", "strict", "metadata", "allow_inf_nan", *_BOUNDS)),
+    "bool": frozenset(("type", "strict", "metadata")),
+    "str": frozenset(("type", "strict", "metadata", "min_length", "max_length")),
+    "datetime": frozenset(("type", "strict", "metadata", "microseconds_precision")),  # precision: of parsed text
+}
+_STRING_CONFIG = ("str_strip_whitespace", "str_to_lower", "str_to_upper", "str_min_length", "str_max_length")
+#: per field kind, the column families its screen reads ("float" for an int field: lax only)
+SCREENED_FAMILIES = {
+    "int": ("integer", "float"),
+    "float": ("float",),
+    "bool": ("bool",),
+    "str": ("string",),
+    "datetime": ("datetime",),
+}
+#: the largest magnitude below which every float64 integer is exact
+_EXACT_FLOAT_INTS = 2**53
+
+
+@dataclass(frozen=True)
+class Screen:
+    """The screen of one field: its kind, its constraints (pydantic's own values), whether a
+    missing cell is valid (``Optional``), whether the field is strict, and ``allow_inf_nan``."""
+
+    kind: str
+    bounds: tuple[tuple[str, int | float], ...]
+    multiple_of: int | None
+    lengths: tuple[int | None, int | None]
+    nullable: bool
+    strict_field: bool
+    allow_inf_nan: bool
+
+    def describe(self) -> str:
+        """The screen in words, for ``flowschema.explain``."""
+        parts = [f"{key} {value}" for key, value in self.bounds]
+        if self.multiple_of is not None:
+            parts.append(f"multiple_of {self.multiple_of}")
+        parts += [f"{key} {value}" for key, value in zip(("min_length", "max_length"), self.lengths)
+                  if value is not None]
+        return f"a vectorised screen ({', '.join([self.kind, *parts])})"
+
+    def fits(self, column: Any, strict: bool | None = None) -> bool:
+        """Whether the screen reads a column of this kind (a string column cannot vouch for ints)."""
+        return self.unsure(column[:0], strict) is not None
+
+    def unsure(self, column: Any, strict: bool | None) -> np.ndarray | None:
+        """Per row, whether the screen cannot vouch for the cell; None: no screen for this column."""
+        family = column_family(column)
+        if family not in SCREENED_FAMILIES[self.kind]:
+            return None
+        if family == "float" and self.kind == "int" and (strict or self.strict_field):
+            return None  # a strict int takes no float
+        missing = _missing(column)
+        if family == "integer":
+            sure = self._sure_ints(_as_integers(column))
+        elif family == "float":
+            values = _as_float64(column)
+            sure = self._sure_whole_floats(values) if self.kind == "int" else self._sure_floats(values)
+        elif family == "string":
+            sure = self._sure_strings(column)
+        else:  # bool into bool, datetime into datetime: any present value is valid
+            sure = np.ones(len(missing), dtype=bool)
+        return ~np.where(missing, self.nullable, sure)
+
+    def _sure_ints(self, values: np.ndarray) -> np.ndarray:
+        """Integers against integer bounds, compared exactly whatever their size."""
+        sure = np.ones(len(values), dtype=bool)
+        for key, bound in self.bounds:
+            sure &= _compare_ints(values, _COMPARE[key], bound)
+        if self.multiple_of is not None:
+            divisor = abs(self.multiple_of)
+            if divisor <= np.iinfo(values.dtype).max:
+                sure &= np.remainder(values, values.dtype.type(divisor)) == 0
+            else:  # only 0 is surely a multiple of a divisor beyond the column's range
+                sure &= values == 0
+        return sure
+
+    def _sure_whole_floats(self, values: np.ndarray) -> np.ndarray:
+        """Floats into a lax int: a whole float of magnitude below 2**53 is that int, exactly."""
+        with np.errstate(invalid="ignore"):
+            sure = np.isfinite(values) & (values == np.trunc(values)) & (np.abs(values) < _EXACT_FLOAT_INTS)
+            for key, bound in self.bounds:  # the values lie within +-2**53, where the clipped bound is exact
+                clipped = min(max(bound, -_EXACT_FLOAT_INTS), _EXACT_FLOAT_INTS)
+                sure &= _COMPARE[key](values, float(clipped))
+            if self.multiple_of is not None:
+                divisor = abs(self.multiple_of)
+                sure &= (np.fmod(values, float(divisor)) == 0) if divisor <= _EXACT_FLOAT_INTS else (values == 0)
+        return sure
+
+    def _sure_floats(self, values: np.ndarray) -> np.ndarray:
+        """Floats against float bounds, in float64 as pydantic compares them."""
+        with np.errstate(invalid="ignore"):
+            sure = ~np.isnan(values) if self.allow_inf_nan else np.isfinite(values)
+            for key, bound in self.bounds:
+                sure &= _COMPARE[key](values, float(bound))
+        return sure
+
+    def _sure_strings(self, column: Any) -> np.ndarray:
+        import pyarrow.compute as pc
+
+        lengths = pc.utf8_length(_arrow(column)).to_numpy(zero_copy_only=False)
+        sure = np.ones(len(lengths), dtype=bool)
+        low, high = self.lengths
+        with np.errstate(invalid="ignore"):  # missing lengths are NaN; the caller masks them
+            if low is not None:
+                sure &= lengths >= low
+            if high is not None:
+                sure &= lengths <= high
+        return sure
+
+
+def screen_for(schema: dict, config: dict) -> Screen | None:
+    """The screen of a field's core schema, if it is one a screen is proven exact for.
+
+    >>> screen_for({"type": "int", "ge": 0}, {}).describe()
+    'a vectorised screen (int, ge 0)'
+    >>> screen_for({"type": "int", "ge": 0, "ref": "x"}, {}) is None
+    True
+    """
+    nullable = False
+    if schema.get("type") == "default":
+        if schema.get("on_error", "raise") != "raise":
+            return None
+        schema = schema["schema"]
+    if schema.get("type") == "nullable":
+        nullable, schema = True, schema["schema"]
+    kind = schema.get("type")
+    if kind not in _SCREENED_KEYS or not schema.keys() <= _SCREENED_KEYS[kind]:
+        return None
+    if kind == "str" and any(config.get(key) for key in _STRING_CONFIG):
+        return None
+    numbers = {key: schema[key] for key in (*_BOUNDS, "multiple_of") if key in schema}
+    if kind == "int":
+        numbers = {key: _whole(value) for key, value in numbers.items()}
+        if numbers.get("multiple_of") == 0:
+            return None
+    if not all(type(value) in (int, float) for value in numbers.values()):
+        return None  # a bound pydantic would not take as it is (a Decimal, a bool): no screen
+    bounds = tuple((key, numbers[key]) for key in _BOUNDS if key in numbers)
+    lengths = (schema.get("min_length"), schema.get("max_length"))
+    strict_field = bool(schema.get("strict") or config.get("strict"))
+    allow_inf_nan = schema.get("allow_inf_nan", config.get("allow_inf_nan", True))
+    return Screen(kind, bounds, numbers.get("multiple_of"), lengths, nullable, strict_field, allow_inf_nan)
+
+
+def _whole(value: Any) -> Any:
+    """An int field's constraint as pydantic takes it: a whole float is that int."""
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return value
+
+
+def _compare_ints(values: np.ndarray, compare: Callable, bound: int) -> np.ndarray:
+    """``compare(values, bound)`` exactly, for a bound of any size."""
+    info = np.iinfo(values.dtype)
+    if info.min <= bound <= info.max:
+        return compare(values, values.dtype.type(bound))
+    return np.full(len(values), bool(compare(info.min, bound)))  # every value lies on one side of it
+
+
+# -- column families --------------------------------------------------------------------------------
+
+
+def column_family(column: Any) -> str | None:
+    """What a screen can read a column as: ``"integer"``, ``"float"``, ``"bool"``, ``"string"``
+    (Arrow strings), ``"datetime"``, or None.
+
+    >>> column_family(np.array([1, 2])), column_family(pd.array([1.5], dtype="Float64"))
+    ('integer', 'float')
+    """
+    dtype = getattr(column, "dtype", None)
+    if isinstance(column, np.ndarray):
+        return _NUMPY_FAMILIES.get(dtype.kind)
+    if isinstance(dtype, pd.ArrowDtype):
+        arrow_type = dtype.pyarrow_dtype
+        for family, predicate in _ARROW_FAMILIES:
+            if predicate(arrow_type):
+                return family
+        return None
+    if isinstance(column, (pd.arrays.IntegerArray, pd.arrays.FloatingArray, pd.arrays.BooleanArray)):
+        return _NUMPY_FAMILIES[dtype.numpy_dtype.kind]
+    if isinstance(dtype, pd.StringDtype):
+        return "string" if dtype.storage == "pyarrow" else None
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        return "datetime"
+    return None
+
+
+_NUMPY_FAMILIES = {"i": "integer", "u": "integer", "f": "float", "b": "bool", "M": "datetime"}
+_ARROW_FAMILIES = (
+    ("integer", pa.types.is_integer),
+    ("float", pa.types.is_floating),
+    ("bool", pa.types.is_boolean),
+    ("string", lambda arrow_type: pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)),
+    ("datetime", pa.types.is_timestamp),
+)
+
+
+def _missing(column: Any) -> np.ndarray:
+    """Per row, whether the cell is missing (None, NaN, NaT, ``pd.NA``) as a row sees it."""
+    if isinstance(column, np.ndarray):
+        if column.dtype.kind in "fM":
+            return np.isnan(column) if column.dtype.kind == "f" else np.isnat(column)
+        return np.zeros(len(column), dtype=bool)
+    missing = np.asarray(column.isna(), dtype=bool)
+    if column_family(column) == "float":  # a masked or Arrow float column may hold NaN beside its nulls
+        missing |= np.isnan(_as_float64(column))
+    return missing
+
+
+def _as_float64(column: Any) -> np.ndarray:
+    if isinstance(column, np.ndarray):
+        return column.astype(np.float64, copy=False)
+    return column.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _as_integers(column: Any) -> np.ndarray:
+    """An integer column as int64 or uint64 (missing cells as 0: the caller masks them)."""
+    if isinstance(column, np.ndarray):
+        return column if column.dtype.itemsize == 8 else column.astype(np.int64)
+    numpy_type = np.uint64 if np.dtype(column.dtype.numpy_dtype).kind == "u" else np.int64
+    return column.to_numpy(dtype=numpy_type, na_value=numpy_type(0))
+
+
+def _arrow(column: Any) -> pa.Array:
+    arrow = column.__arrow_array__()
+    return arrow.combine_chunks() if isinstance(arrow, pa.ChunkedArray) else arrow
