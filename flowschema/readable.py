@@ -162,9 +162,16 @@ def _first_unconvertible_arrow(arrow: pa.Array) -> _Found | None:
         try:
             arrow[position].as_py()
         except (ValueError, OverflowError, TypeError) as exc:
-            shown = " ".join(arrow.slice(position, 1).to_string().split())  # Arrow's own text: as_py failed
-            return position, f"the {arrow.type} value {shown}", f"cannot be a Python value ({exc})"
+            return position, _arrow_text(arrow, position), f"cannot be a Python value ({exc})"
     return None
+
+
+def _arrow_text(arrow: pa.Array, position: int) -> str:
+    """The cell as Arrow shows it (a scalar's repr may itself fail on a value out of range)."""
+    try:
+        return repr(arrow[position])
+    except (ValueError, OverflowError, TypeError):
+        return f"the {arrow.type} value {' '.join(arrow.slice(position, 1).to_string().split())}"
 
 
 # -- object columns ------------------------------------------------------------------------------------

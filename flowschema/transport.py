@@ -14,12 +14,12 @@ namedtuple) is not taken for its base.
 True
 
 Between our own processes (``pickle_fallback=True``) anything else travels pickled with
-cloudpickle, time zones included (a ``zoneinfo`` zone by its key, a fixed offset as the offset,
-any other zone object pickled once per message), so every executor gives the sync executor's
-answer. **Files** (``flowschema.io``) never hold pickles: there an Enum is stored as its
-``value``, a subclass of a carried type as that type, a zone without a name as its UTC offset at
-that instant, a pytz or dateutil zone by its IANA name (read back as ``zoneinfo``), and any other
-object as its ``repr()`` string.
+cloudpickle, time zones included (a ``zoneinfo`` zone by its key, a fixed offset as the offset
+and the name it was given, if any, any other zone object pickled once per message), so every
+executor gives the sync executor's answer. **Files** (``flowschema.io``) never hold pickles:
+there an Enum is stored as its ``value``, a subclass of a carried type as that type, a zone
+without a name as its UTC offset at that instant, a pytz or dateutil zone by its IANA name (read
+back as ``zoneinfo``), and any other object as its ``repr()`` string.
 
 **Chunks** travel column-oriented, so that turning cells into Python values happens in the
 workers, in parallel: numpy columns as typed buffers (dtype + raw bytes), Arrow-backed and
@@ -85,7 +85,7 @@ _DATE_FIELDS = struct.Struct("<i")  # proleptic ordinal
 _ZONE_INDEX = struct.Struct("<I")
 _OFFSET = struct.Struct("<q")  # microseconds east of UTC
 # how a time zone follows a datetime's or time's fields: its tag byte, then its data
-_NO_ZONE, _ZONE_KEY, _ZONE_OFFSET, _ZONE_PICKLED, _ZONE_SEEN = b"n", b"k", b"o", b"p", b"s"
+_NO_ZONE, _ZONE_KEY, _ZONE_OFFSET, _ZONE_PICKLED, _ZONE_SEEN, _ZONE_NAMED = b"n", b"k", b"o", b"p", b"s", b"f"
 _MAX_DECODED_ESTIMATE_PER_EXT = 160  # bytes a decoded extension value may take, at most
 
 
@@ -148,6 +148,9 @@ class _Encoder:
             return _NO_ZONE
         if type(tz) is ZoneInfo and tz.key:
             return _ZONE_KEY + tz.key.encode()
+        if type(tz) is dt.timezone and len(tz.__getinitargs__()) == 2:  # a fixed offset with a name of its own
+            offset, name = tz.__getinitargs__()
+            return _ZONE_NAMED + _OFFSET.pack(offset // dt.timedelta(microseconds=1)) + name.encode()
         if type(tz) is dt.timezone or not self.pickle_fallback:
             name = None if type(tz) is dt.timezone else _zone_name(tz)
             if name is not None:
@@ -281,6 +284,9 @@ class _Decoder:
         if tag == _ZONE_OFFSET:
             (microseconds,) = _OFFSET.unpack(rest)
             return dt.timezone.utc if not microseconds else dt.timezone(dt.timedelta(microseconds=microseconds))
+        if tag == _ZONE_NAMED:
+            (microseconds,) = _OFFSET.unpack(rest[:_OFFSET.size])
+            return dt.timezone(dt.timedelta(microseconds=microseconds), rest[_OFFSET.size:].decode())
         (number,) = _ZONE_INDEX.unpack(rest[:4])
         if tag == _ZONE_SEEN:
             return self.zones[number]
