@@ -17,7 +17,6 @@ from pydantic import (
     Field,
     InstanceOf,
     PlainSerializer,
-    StrictInt,
     field_serializer,
     field_validator,
     model_serializer,
