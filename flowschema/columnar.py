@@ -284,8 +284,8 @@ class FieldOutcome:
     or, in ``raised``, the codes whose validation raised something pydantic does not wrap."""
 
     codes: np.ndarray | None = None
-    errors: dict[int, list[dict]] = field(default_factory=dict)
-    raised: frozenset = frozenset()
+    errors: dict[int, tuple[dict, ...]] = field(default_factory=dict)
+    raised: set[int] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -356,42 +356,74 @@ def _take(column: Any, rows: np.ndarray) -> Any:
     return column[rows] if isinstance(column, np.ndarray) else column.take(rows)
 
 
+#: distinct values per call of a field's validator: a failing batch's error dicts from pydantic
+#: are freed before the next batch is built, so the errors kept stay packed in memory
+VALIDATOR_BATCH = 4096
+
+
 def _check_distinct(route: FieldRoute, distinct: list, strict: bool | None, context: Any, want_values: bool,
                     outcome: FieldOutcome) -> tuple[np.ndarray, list | None]:
-    """Per distinct value: whether the field's validator accepts it, and what it makes of it;
-    the errors of the values it rejects go to ``outcome``."""
+    """Per distinct value: whether the field's validator accepts it, and what it makes of it
+    (when asked for; None for the values it rejects); the errors of the values it rejects, and
+    the values whose validation raised something pydantic does not wrap, go to ``outcome``."""
     validate = _watched(route, route.validator.validate_python)
+    validated: list | None = [] if want_values else None
+    for start in range(0, len(distinct), VALIDATOR_BATCH):
+        batch = distinct[start:start + VALIDATOR_BATCH]
+        values = _check_batch(route, validate, batch, start, strict, context, outcome)
+        if want_values:
+            validated += values if values is not None else _accepted_values(validate, batch, start, strict, context,
+                                                                            outcome)
     accepted = np.ones(len(distinct), dtype=bool)
+    accepted[[*outcome.errors, *outcome.raised]] = False
+    return accepted, validated
+
+
+def _check_batch(route: FieldRoute, validate: Callable, batch: list, start: int, strict: bool | None, context: Any,
+                 outcome: FieldOutcome) -> list | None:
+    """Validate ``batch`` (distinct values ``start ..``): the validated values if all pass, else
+    None, with the rejected values' errors (or their raising) in ``outcome``."""
     try:
-        validated = validate(distinct, strict=strict, context=context)
-        return accepted, validated
+        return validate(batch, strict=strict, context=context)
     except ValidationError as exc:
-        for error in exc.errors(include_url=False):
-            position, *inner = error["loc"]
-            outcome.errors.setdefault(position, []).append(error_detail(error, (*route.loc, *inner)))
+        _keep_errors(route, exc, start, outcome)
     except NotColumnar:
         raise
     except Exception:  # a validator raised something pydantic does not wrap: find the values, one by one
-        raised = set()
-        for position, value in enumerate(distinct):
+        for position, value in enumerate(batch, start):
             try:
                 validate([value], strict=strict, context=context)
             except ValidationError as exc:
-                outcome.errors[position] = [error_detail(error, (*route.loc, *error["loc"][1:]))
-                                            for error in exc.errors(include_url=False)]
+                _keep_errors(route, exc, position, outcome)
             except NotColumnar:
                 raise
             except Exception:
-                raised.add(position)
-        outcome.raised = frozenset(raised)
-    accepted[[*outcome.errors, *outcome.raised]] = False
-    if not want_values or accepted.all():
-        return accepted, None
-    kept = np.flatnonzero(accepted).tolist()
-    validated = [None] * len(distinct)
-    for position, value in zip(kept, validate([distinct[position] for position in kept], strict=strict, context=context)):
-        validated[position] = value
-    return accepted, validated
+                outcome.raised.add(position)
+    return None
+
+
+def _keep_errors(route: FieldRoute, exc: ValidationError, start: int, outcome: FieldOutcome) -> None:
+    """The errors of a list validated from distinct value ``start``, by distinct value, each
+    ``loc`` starting with the field's own (as ``model_validate`` builds it)."""
+    prefix, errors = route.loc, outcome.errors
+    for error in exc.errors(include_url=False):
+        loc = error["loc"]  # (position in the list, *inside the value)
+        detail = error_detail(error, prefix if len(loc) == 1 else (*prefix, *loc[1:]))
+        position = start + loc[0]
+        found = errors.get(position)
+        errors[position] = (detail,) if found is None else (*found, detail)
+
+
+def _accepted_values(validate: Callable, batch: list, start: int, strict: bool | None, context: Any,
+                     outcome: FieldOutcome) -> list:
+    """The validated values of a batch that failed in part (None for each rejected value)."""
+    rejected = {*outcome.errors, *outcome.raised}
+    kept = [position for position in range(start, start + len(batch)) if position not in rejected]
+    values: list = [None] * len(batch)
+    for position, value in zip(kept, validate([batch[position - start] for position in kept], strict=strict,
+                                              context=context)):
+        values[position - start] = value
+    return values
 
 
 def _watched(route: FieldRoute, validate: Callable) -> Callable:

@@ -21,20 +21,28 @@ _MAX_KINDS = 65_536
 _kinds: dict[tuple, tuple] = {}
 
 
-def _shared_kind(error_type: str, loc: list, msg: str, ctx: dict | None) -> tuple:
+def _shared_kind(error_type: str, loc: tuple, msg: str, ctx: dict | None) -> tuple:
     """One ``(type, loc, msg, ctx)`` object set per distinct error kind, shared by every error of
-    that kind: a million failing rows hold one copy of each message, not a million."""
-    ctx_items = None if ctx is None else tuple((key, _json_safe(value)) for key, value in ctx.items())
-    key = (error_type, tuple(loc), msg, ctx_items)
+    that kind: a million failing rows hold one copy of each message, not a million. Kinds are
+    told apart by the ctx values' types too (``ge=0`` and ``ge=0.0`` are two kinds)."""
+    if ctx is None:
+        key: tuple = (error_type, loc, msg)
+    else:
+        values = tuple(ctx.values())
+        key = (error_type, loc, msg, tuple(ctx), values, tuple(map(type, values)))
     try:
         kind = _kinds.get(key)
-    except TypeError:  # an unhashable loc part: nothing shared, nothing lost
-        return key[0], key[1], msg, None if ctx_items is None else dict(ctx_items)
+    except TypeError:  # an unhashable loc part or ctx value: nothing shared, nothing lost
+        return error_type, tuple(loc), msg, _safe_ctx(ctx)
     if kind is None:
         if len(_kinds) >= _MAX_KINDS:
             _kinds.clear()
-        kind = _kinds[key] = (key[0], key[1], msg, None if ctx_items is None else dict(ctx_items))
+        kind = _kinds[key] = (error_type, tuple(loc), msg, _safe_ctx(ctx))
     return kind
+
+
+def _safe_ctx(ctx: dict | None) -> dict | None:
+    return None if ctx is None else {key: _json_safe(value) for key, value in ctx.items()}
 
 
 def _json_safe(value: Any) -> Any:
@@ -63,7 +71,8 @@ def exception_error(exc: Exception, row: dict) -> dict:
 
 def error_detail(error: dict, loc: tuple | None = None) -> dict:
     """One of pydantic's error dicts (from ``ValidationError.errors()``) in FlowSchema's shape,
-    its ``loc`` replaced by ``loc`` when given.
+    its ``loc`` replaced by ``loc`` when given. A new dict: making over pydantic's own in place
+    leaves the parts it drops as holes among the kept errors, which costs twice the memory.
 
     >>> error_detail({"type": "missing", "loc": ("x",), "msg": "Field required", "input": {}})
     {'type': 'missing', 'loc': ('x',), 'msg': 'Field required', 'input': None}

@@ -110,7 +110,8 @@ def validate_chunk(
         reason = plan.reason
         if reason is None:
             try:
-                return _validate_columns(model, plan, chunk, options)
+                with _gc_paused():
+                    return _validate_columns(model, plan, chunk, options)
             except NotColumnar as exc:
                 reason = str(exc)
         if options.engine == "columnar":
@@ -125,7 +126,7 @@ def _validate_columns(model: type[BaseModel], plan, chunk: ColumnChunk, options:
 
     No validator sees more than its own field, so a failing row's errors are its fields' errors
     in field order, each ``loc`` prefixed with the column the field read: they are put together
-    from the errors each distinct value got (a copy of the dicts per row). Rows missing a
+    from the errors each distinct value got (each row its own dicts). Rows missing a
     required column are validated whole once per group of rows failing alike; rows whose value
     made a validator raise something pydantic does not wrap (their error holds the whole row) are
     validated whole one by one.
@@ -136,10 +137,11 @@ def _validate_columns(model: type[BaseModel], plan, chunk: ColumnChunk, options:
     whole, grouped = _rows_validated_whole(plan, verdicts, failures)
     composed = ~(whole | grouped)
     failed = _composed_errors(verdicts, failing[composed], failures[composed])
-    failed.update(_errors_by_group(model, chunk, options, failing[grouped], failures[grouped]))
     one_by_one = failing[whole].tolist()
     alone = _validate_rows(model, chunk.rows_at(failing[whole]), chunk.start, chunk.size, options, one_by_one)
-    failed.update(alone.failed)
+    validated_whole = {**_errors_by_group(model, chunk, options, failing[grouped], failures[grouped]), **alone.failed}
+    if validated_whole:  # the composed rows are in order already
+        failed = dict(sorted({**failed, **validated_whole}.items()))
     values = None
     if options.want_values:
         names = list(verdicts.values)
@@ -149,7 +151,7 @@ def _validate_columns(model: type[BaseModel], plan, chunk: ColumnChunk, options:
             values[offset] = None
         for offset, dumped in zip(one_by_one, alone.values):  # a row the fields failed, the model kept
             values[offset] = dumped
-    return ChunkResult(chunk.start, chunk.size, dict(sorted(failed.items())), values, "columnar")
+    return ChunkResult(chunk.start, chunk.size, failed, values, "columnar")
 
 
 def _rows_validated_whole(plan, verdicts, failures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -167,13 +169,21 @@ def _rows_validated_whole(plan, verdicts, failures: np.ndarray) -> tuple[np.ndar
 
 
 def _composed_errors(verdicts, offsets: np.ndarray, failures: np.ndarray) -> dict[int, tuple[dict, ...]]:
-    """Each row's errors from its fields' errors, in field order."""
-    per_row: list[list[dict]] = [[] for _ in range(len(offsets))]
+    """Each row's errors from its fields' errors, in field order. A row whose rejected value no
+    other row holds takes the field's errors themselves; rows sharing one get copies each."""
+    per_row: list[tuple[dict, ...]] = [()] * len(offsets)
     for number, outcome in enumerate(verdicts.outcomes):
-        rows = np.flatnonzero(failures[:, number] >= 0)
-        for row, code in zip(rows.tolist(), failures[rows, number].tolist()):
-            per_row[row].extend(outcome.errors[code])
-    return {offset: tuple(map(dict, errors)) for offset, errors in zip(offsets.tolist(), per_row)}
+        column = failures[:, number]
+        rows = np.flatnonzero(column >= 0)
+        if not len(rows):
+            continue
+        codes = column[rows]
+        shared = (np.bincount(codes)[codes] > 1).tolist()
+        errors_of = outcome.errors
+        for row, code, copied in zip(rows.tolist(), codes.tolist(), shared):
+            errors = tuple(map(dict, errors_of[code])) if copied else errors_of[code]
+            per_row[row] = per_row[row] + errors if per_row[row] else errors
+    return dict(zip(offsets.tolist(), per_row))
 
 
 def _errors_by_group(model: type[BaseModel], chunk: ColumnChunk, options: ValidationOptions, offsets: np.ndarray,
