@@ -109,8 +109,8 @@ class Screen:
         sure = np.ones(len(values), dtype=bool)
         for key, bound in self.bounds:
             sure &= _compare_ints(values, _COMPARE[key], bound)
-        if self.multiple_of is not None:
-            divisor = abs(self.multiple_of)
+        if self.multiple_of is not None:  # pydantic takes only a positive multiple_of
+            divisor = self.multiple_of
             if divisor <= np.iinfo(values.dtype).max:
                 sure &= np.remainder(values, values.dtype.type(divisor)) == 0
             else:  # only 0 is surely a multiple of a divisor beyond the column's range
@@ -125,7 +125,7 @@ class Screen:
                 clipped = min(max(bound, -_EXACT_FLOAT_INTS), _EXACT_FLOAT_INTS)
                 sure &= _COMPARE[key](values, float(clipped))
             if self.multiple_of is not None:
-                divisor = abs(self.multiple_of)
+                divisor = self.multiple_of
                 sure &= (np.fmod(values, float(divisor)) == 0) if divisor <= _EXACT_FLOAT_INTS else (values == 0)
         return sure
 
@@ -174,8 +174,6 @@ def screen_for(schema: dict, config: dict) -> Screen | None:
     numbers = {key: schema[key] for key in (*_BOUNDS, "multiple_of") if key in schema}
     if kind == "int":
         numbers = {key: _whole(value) for key, value in numbers.items()}
-        if numbers.get("multiple_of") == 0:
-            return None
     if not all(type(value) in (int, float) for value in numbers.values()):
         return None  # a bound pydantic would not take as it is (a Decimal, a bool): no screen
     bounds = tuple((key, numbers[key]) for key in _BOUNDS if key in numbers)
