@@ -490,9 +490,19 @@ _RAY_DATA_ADVICE = "\nFailed to apply UDF transform after"
 
 
 def _decoded(batch: pa.Table) -> pd.DataFrame:
+    errors = errors_from_arrow(_errors_array(batch))
     frame = table_to_frame(batch.drop_columns([ERRORS_COLUMN]))
-    frame[ERRORS_COLUMN] = errors_from_arrow(batch.column(ERRORS_COLUMN))
+    frame[ERRORS_COLUMN] = errors
     return frame
+
+
+def _empty_checked(checked: ray.data.Dataset) -> pa.Table:
+    """No rows of a checked dataset: its columns when Ray knows them as Arrow, else ours alone
+    (a dataset of no blocks has no schema)."""
+    schema = checked.schema()
+    if schema is not None and isinstance(schema.base_schema, pa.Schema):
+        return schema.base_schema.empty_table()
+    return pa.table({VALID_COLUMN: pa.array([], pa.bool_()), ERRORS_COLUMN: pa.array([], ERRORS_TYPE)})
 
 
 def to_pandas(checked: ray.data.Dataset) -> pd.DataFrame:
@@ -506,10 +516,11 @@ def to_pandas(checked: ray.data.Dataset) -> pd.DataFrame:
     frames, run = [], {}
     with _ray_data_quiet(), _original_exceptions(checked):
         for batch in checked.iter_batches(batch_format="pyarrow", batch_size=None):
-            run = run or _run_metadata(batch)
             frames.append(_decoded(batch))
-    if not frames:
-        frames = [_decoded(checked.schema().base_schema.empty_table())]
+            run = run or _run_metadata(batch)
+        if not frames:
+            empty = _empty_checked(checked)
+            frames, run = [_decoded(empty)], _run_metadata(empty)
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     valid = frame[VALID_COLUMN].to_numpy(dtype=bool)
     frame.attrs["flowschema"] = {"model": run.get("model", ""), "executor": "ray", "engine": run.get("engine", ""),

@@ -29,13 +29,15 @@ from flowschema.datasets import Flight, load_flights
 from flowschema.executor.ray import connect_ray
 from flowschema.io import table_to_frame
 from tests.faulty import Faulty
-from tests.oracle import assert_exactly_pydantic, typed
+from tests.oracle import assert_exactly_pydantic, expected_error_dicts, typed
 from tests.processes import process_command, ray_processes
 from tests.test_multiprocessing import wait_for
 from tests.test_ray import cluster  # noqa: F401  (the module-scoped two-node cluster)
 from tests.test_streaming import (
+    Nullable,
     assert_set_report,
     concatenated_result,
+    nullable_table,
     write_set,
 )
 
@@ -153,6 +155,29 @@ def test_error_inputs_and_ctx_come_back_exactly(fsray):
     expected = table_to_frame(valid).flowschema.validate(Exotic, coerce=True)
     for name in ("when", "amount", "tags", "code"):  # Arrow gives lists back as numpy arrays
         assert plain(coerced[name]) == plain(expected[name]), name
+
+
+def test_ints_with_nulls_reach_pydantic_as_ints_and_an_empty_dataset_comes_back_empty(fsray):
+    import ray
+    from ray.data.expressions import col
+
+    table = nullable_table()
+    dataset = ray.data.from_arrow(table)
+    dataset.context.execution_options.preserve_order = True
+    checked = fsray.validate_dataset(dataset, Nullable)
+    frame = fsray.to_pandas(checked)
+    expected = [expected_error_dicts(Nullable, row) for row in table.to_pylist()]
+    assert typed([list(errors) for errors in frame[ERRORS_COLUMN]]) == typed(expected)
+    assert frame[VALID_COLUMN].tolist() == [not errors for errors in expected] == [False, True, True, True]
+    assert frame["bounded"].tolist()[0] == 2**53 + 1 and fsray.summarize(checked).invalid == 1
+
+    for empty in (checked.filter(expr=col("strict") > 10), fsray.validate_dataset(ray.data.from_items([]), Nullable)):
+        back = fsray.to_pandas(empty)
+        assert len(back) == 0 and list(back.columns)[-2:] == [VALID_COLUMN, ERRORS_COLUMN]
+        assert back.flowschema.summary().empty and back.attrs["flowschema"]["rows"] == 0
+        assert fsray.summarize(empty).rows == 0
+    with pytest.raises(ValueError, match="has no _fs_errors column: it is not a validation result"):
+        fsray.to_pandas(dataset)  # not checked
 
 
 def plain(column: pd.Series) -> list:

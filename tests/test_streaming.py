@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import itertools
 import json
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, StrictBool, StrictInt, field_validator
 
 import flowschema
 from flowschema import ERRORS_COLUMN, VALID_COLUMN, RunError, validate_file, validate_iter
 from flowschema.datasets import Flight, load_flights
+from tests.oracle import expected_error_dicts, reference_value, typed
 
 
 class Item(BaseModel):
@@ -138,6 +141,48 @@ def test_empty_header_only_and_missing_files(tmp_path):
         validate_file(header.rename(tmp_path / "data.xlsx"), Item)
     with pytest.raises(ValueError, match="chunksize \\(rows read per batch\\)"):
         validate_file(tmp_path / "data.xlsx", Item, chunksize=0)
+
+
+class Nullable(BaseModel):
+    """Ints and bools next to nulls, where a float in an int's place gives another answer."""
+
+    strict: StrictInt | None
+    bounded: int | None = Field(le=2**53)
+    unsigned: StrictInt | None
+    flag: StrictBool | None
+    listed: list[Annotated[int, Field(le=2**53)] | None] | None
+    nested: dict[str, StrictInt | None] | None
+
+
+def nullable_table() -> pa.Table:
+    """Arrow ints and bools with nulls, at the top level and inside lists and structs."""
+    return pa.table({
+        "strict": pa.array([1, None, 3, None], pa.int64()),
+        "bounded": pa.array([2**53 + 1, None, 2**53, 7], pa.int64()),
+        "unsigned": pa.array([2**64 - 1, None, 5, 0], pa.uint64()),
+        "flag": pa.array([True, None, False, None]),
+        "listed": pa.array([[1, None, 2**53 + 1], None, [], [2**53]], pa.list_(pa.int64())),
+        "nested": pa.array([{"a": 2**53 + 1}, {"a": None}, None, {"a": 1}], pa.struct([("a", pa.int64())])),
+    })
+
+
+def test_parquet_ints_and_bools_with_nulls_reach_pydantic_as_ints_and_bools(tmp_path, executor):
+    """Read as pandas would, ints next to nulls become floats: 3.0 fails StrictInt and
+    2**53 + 1 becomes 2**53, which passes le=2**53. Each row must get model_validate's answer on
+    the Arrow rows."""
+    table = nullable_table()
+    pq.write_table(table, tmp_path / "nullable.parquet")
+    report = validate_file(tmp_path / "nullable.parquet", Nullable, executor, chunksize=3,
+                           invalid_out=tmp_path / "bad.parquet", progress=False)
+    rows = table.to_pylist()
+    expected = [expected_error_dicts(Nullable, row) for row in rows]
+    assert [position for position, errors in enumerate(expected) if errors] == [0] == report.sample.index.tolist()
+    assert typed(list(report.sample[ERRORS_COLUMN].iat[0])) == typed(expected[0])
+    assert [error["loc"] for error in expected[0]] == [("bounded",), ("listed", 2)]
+    whole = pd.read_parquet(tmp_path / "nullable.parquet", dtype_backend="pyarrow").flowschema.validate(Nullable)
+    pd.testing.assert_frame_equal(report.summary, whole.flowschema.summary())
+    bad = flowschema.read_parquet(tmp_path / "bad.parquet")
+    assert typed({name: reference_value(bad[name].iat[0]) for name in table.column_names}) == typed(rows[0])
 
 
 class Interrupting(BaseModel):
