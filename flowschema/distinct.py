@@ -50,9 +50,9 @@ def distinct_values(column: Any) -> tuple[np.ndarray, list]:
     if isinstance(dtype, pd.CategoricalDtype):
         codes = np.asarray(column.codes, dtype=np.int64)
         return _missing_last(codes, normalize_column(dtype.categories))
-    if dtype.kind == "f" or _arrow_type_is(dtype, pa.types.is_floating):
+    if dtype.kind == "f":  # masked and Arrow floats (a dictionary of floats: pandas keeps the signs apart)
         return _distinct_floats(column.to_numpy(dtype=np.float64, na_value=np.nan))
-    if _arrow_type_is(dtype, pa.types.is_nested) or _holds_objects(dtype):
+    if _is_nested(dtype) or _holds_objects(dtype):
         return _distinct_objects(normalize_column(column))
     try:
         return _with_missing(*pd.factorize(column))
@@ -66,17 +66,18 @@ def _holds_objects(dtype: Any) -> bool:
     return isinstance(dtype, pd.StringDtype) and dtype.storage == "python"
 
 
-def _arrow_type_is(dtype: Any, predicate) -> bool:
-    """Whether ``dtype`` is Arrow-backed with values (of a dictionary: its values) of that kind."""
+def _is_nested(dtype: Any) -> bool:
+    """Whether ``dtype`` is Arrow-backed with lists, structs or maps (in a dictionary too): values
+    that are never merged, though pandas cannot factorize them today anyway."""
     if not isinstance(dtype, pd.ArrowDtype):
         return False
     arrow_type = dtype.pyarrow_dtype
-    return predicate(arrow_type.value_type if pa.types.is_dictionary(arrow_type) else arrow_type)
+    return pa.types.is_nested(arrow_type.value_type if pa.types.is_dictionary(arrow_type) else arrow_type)
 
 
 def _with_missing(codes: np.ndarray, uniques: Any) -> tuple[np.ndarray, list]:
     """``pd.factorize``'s codes (-1 for missing) and uniques, normalised, None last."""
-    return _missing_last(np.asarray(codes, dtype=np.int64), normalize_column(uniques))
+    return _missing_last(codes, normalize_column(uniques))
 
 
 def _missing_last(codes: np.ndarray, values: list) -> tuple[np.ndarray, list]:
@@ -100,7 +101,7 @@ def _distinct_objects(values: list) -> tuple[np.ndarray, list]:
     distinct: list = []
     for position, value in enumerate(values):
         key = exact_key(value)
-        code = None if key is None else index.get(key)
+        code = index.get(key)  # None for a value without a key: no key None is ever kept
         if code is None:
             code = len(distinct)
             distinct.append(value)
@@ -143,5 +144,5 @@ def _zone_key(zone: dt.tzinfo | None) -> Hashable:
     if zone is None:
         return None
     if type(zone) is dt.timezone:
-        return dt.timezone, repr(zone)
-    return type(zone), id(zone)
+        return repr(zone)
+    return id(zone)

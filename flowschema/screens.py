@@ -83,25 +83,30 @@ class Screen:
 
     def fits(self, column: Any, strict: bool | None = None) -> bool:
         """Whether the screen reads a column of this kind (a string column cannot vouch for ints)."""
-        return self.unsure(column[:0], strict) is not None
+        return self._reads(column_family(column), strict)
+
+    def _reads(self, family: str | None, strict: bool | None) -> bool:
+        if family not in SCREENED_FAMILIES[self.kind]:
+            return False
+        return not (family == "float" and self.kind == "int" and (strict or self.strict_field))  # a strict int
 
     def unsure(self, column: Any, strict: bool | None) -> np.ndarray | None:
         """Per row, whether the screen cannot vouch for the cell; None: no screen for this column."""
         family = column_family(column)
-        if family not in SCREENED_FAMILIES[self.kind]:
+        if not self._reads(family, strict):
             return None
-        if family == "float" and self.kind == "int" and (strict or self.strict_field):
-            return None  # a strict int takes no float
-        missing = _missing(column)
-        if family == "integer":
-            sure = self._sure_ints(_as_integers(column))
-        elif family == "float":
-            values = _as_float64(column)
+        if family == "float":
+            values = np.asarray(_as_float64(column), dtype=np.float64)
+            missing = np.isnan(values)  # a null and a NaN alike: None to a row
             sure = self._sure_whole_floats(values) if self.kind == "int" else self._sure_floats(values)
-        elif family == "string":
-            sure = self._sure_strings(column)
-        else:  # bool into bool, datetime into datetime: any present value is valid
-            sure = np.ones(len(missing), dtype=bool)
+        else:
+            missing = _missing(column)
+            if family == "integer":
+                sure = self._sure_ints(_as_integers(column))
+            elif family == "string":
+                sure = self._sure_strings(column)
+            else:  # bool into bool, datetime into datetime: any present value is valid
+                sure = np.ones(len(missing), dtype=bool)
         return ~np.where(missing, self.nullable, sure)
 
     def _sure_ints(self, values: np.ndarray) -> np.ndarray:
@@ -118,36 +123,33 @@ class Screen:
         return sure
 
     def _sure_whole_floats(self, values: np.ndarray) -> np.ndarray:
-        """Floats into a lax int: a whole float of magnitude below 2**53 is that int, exactly."""
-        with np.errstate(invalid="ignore"):
+        """Floats into a lax int: a whole float of magnitude below 2**53 is that int, exactly; within
+        that range a bound clipped to +-2**53, and a divisor clipped to 2**53, compare exactly."""
+        with np.errstate(invalid="ignore"):  # inf and NaN: not sure anyway
             sure = np.isfinite(values) & (values == np.trunc(values)) & (np.abs(values) < _EXACT_FLOAT_INTS)
-            for key, bound in self.bounds:  # the values lie within +-2**53, where the clipped bound is exact
+            for key, bound in self.bounds:
                 clipped = min(max(bound, -_EXACT_FLOAT_INTS), _EXACT_FLOAT_INTS)
                 sure &= _COMPARE[key](values, float(clipped))
             if self.multiple_of is not None:
-                divisor = self.multiple_of
-                sure &= (np.fmod(values, float(divisor)) == 0) if divisor <= _EXACT_FLOAT_INTS else (values == 0)
+                sure &= np.fmod(values, float(min(self.multiple_of, _EXACT_FLOAT_INTS))) == 0
         return sure
 
     def _sure_floats(self, values: np.ndarray) -> np.ndarray:
         """Floats against float bounds, in float64 as pydantic compares them."""
-        with np.errstate(invalid="ignore"):
-            sure = ~np.isnan(values) if self.allow_inf_nan else np.isfinite(values)
-            for key, bound in self.bounds:
-                sure &= _COMPARE[key](values, float(bound))
+        sure = ~np.isnan(values) if self.allow_inf_nan else np.isfinite(values)
+        for key, bound in self.bounds:
+            sure &= _COMPARE[key](values, float(bound))
         return sure
 
     def _sure_strings(self, column: Any) -> np.ndarray:
+        """Arrow strings against ``min_length``/``max_length``, in code points as pydantic counts."""
         import pyarrow.compute as pc
 
-        lengths = pc.utf8_length(_arrow(column)).to_numpy(zero_copy_only=False)
-        sure = np.ones(len(lengths), dtype=bool)
+        lengths = pc.utf8_length(column.__arrow_array__()).to_numpy()  # missing: NaN, masked by the caller
         low, high = self.lengths
-        with np.errstate(invalid="ignore"):  # missing lengths are NaN; the caller masks them
-            if low is not None:
-                sure &= lengths >= low
-            if high is not None:
-                sure &= lengths <= high
+        sure = lengths >= (low or 0)
+        if high is not None:
+            sure &= lengths <= high
         return sure
 
 
@@ -172,8 +174,6 @@ def screen_for(schema: dict, config: dict) -> Screen | None:
     if kind == "str" and any(config.get(key) for key in _STRING_CONFIG):
         return None
     numbers = {key: schema[key] for key in (*_BOUNDS, "multiple_of") if key in schema}
-    if kind == "int":
-        numbers = {key: _whole(value) for key, value in numbers.items()}
     if not all(type(value) in (int, float) for value in numbers.values()):
         return None  # a bound pydantic would not take as it is (a Decimal, a bool): no screen
     bounds = tuple((key, numbers[key]) for key in _BOUNDS if key in numbers)
@@ -181,13 +181,6 @@ def screen_for(schema: dict, config: dict) -> Screen | None:
     strict_field = bool(schema.get("strict") or config.get("strict"))
     allow_inf_nan = schema.get("allow_inf_nan", config.get("allow_inf_nan", True))
     return Screen(kind, bounds, numbers.get("multiple_of"), lengths, nullable, strict_field, allow_inf_nan)
-
-
-def _whole(value: Any) -> Any:
-    """An int field's constraint as pydantic takes it: a whole float is that int."""
-    if type(value) is float and value.is_integer():
-        return int(value)
-    return value
 
 
 def _compare_ints(values: np.ndarray, compare: Callable, bound: int) -> np.ndarray:
@@ -237,31 +230,23 @@ _ARROW_FAMILIES = (
 
 
 def _missing(column: Any) -> np.ndarray:
-    """Per row, whether the cell is missing (None, NaN, NaT, ``pd.NA``) as a row sees it."""
+    """Per row, whether a cell of a column that is not a float column is missing (None, NaT, ``pd.NA``)."""
     if isinstance(column, np.ndarray):
-        if column.dtype.kind in "fM":
-            return np.isnan(column) if column.dtype.kind == "f" else np.isnat(column)
-        return np.zeros(len(column), dtype=bool)
-    missing = np.asarray(column.isna(), dtype=bool)
-    if column_family(column) == "float":  # a masked or Arrow float column may hold NaN beside its nulls
-        missing |= np.isnan(_as_float64(column))
-    return missing
+        return np.isnat(column) if column.dtype.kind == "M" else np.zeros(len(column), dtype=bool)
+    return column.isna()
 
 
 def _as_float64(column: Any) -> np.ndarray:
+    """A float column's values as float64, missing as NaN."""
     if isinstance(column, np.ndarray):
-        return column.astype(np.float64, copy=False)
+        return column
     return column.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _as_integers(column: Any) -> np.ndarray:
-    """An integer column as int64 or uint64 (missing cells as 0: the caller masks them)."""
+    """An integer column as a numpy array (a masked or Arrow one as int64 or uint64, missing cells
+    as 0: the caller masks them)."""
     if isinstance(column, np.ndarray):
-        return column if column.dtype.itemsize == 8 else column.astype(np.int64)
+        return column
     numpy_type = np.uint64 if np.dtype(column.dtype.numpy_dtype).kind == "u" else np.int64
     return column.to_numpy(dtype=numpy_type, na_value=numpy_type(0))
-
-
-def _arrow(column: Any) -> pa.Array:
-    arrow = column.__arrow_array__()
-    return arrow.combine_chunks() if isinstance(arrow, pa.ChunkedArray) else arrow

@@ -25,7 +25,8 @@ os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(16)
 import flowschema  # noqa: E402  (registers df.flowschema)
 from tests.processes import stop_ray_processes, wait_until_no_ray_processes  # noqa: E402
 
-EXECUTORS = ["sync", "multiprocessing", "ray"]
+#: every executor; ``make mutate`` sets FLOWSCHEMA_EXECUTORS=sync for its fast in-process killers
+EXECUTORS = os.environ.get("FLOWSCHEMA_EXECUTORS", "sync,multiprocessing,ray").split(",")
 
 
 #: modules that connect to a `ray start` cluster: run after every module that starts a local Ray

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
+import zoneinfo
 from typing import Any, Optional
 
 import numpy as np
@@ -26,6 +27,8 @@ from flowschema.distinct import distinct_values, exact_key
 from flowschema.records import column_array
 from flowschema.screens import SCREENED_FAMILIES, column_family, screen_for
 from tests.oracle import reference_value
+
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")  # a numpy warning would reach the user
 
 INT64 = np.iinfo(np.int64)
 FLOAT_EDGES = [0.0, -0.0, 0.1, -0.1, 1.0, 1.5, 3.0, -3.0, 2.0**53, 2.0**53 + 2, -(2.0**53), 1e308, 5e-324,
@@ -43,6 +46,8 @@ COLUMNS: dict[str, Any] = {
     "float32": np.array([0.1, -0.0, 3.0, np.nan, -np.inf, 2.0**53, 1.5], dtype=np.float32),
     "float64": np.array(FLOAT_EDGES),
     "Float64": pd.array([None, 0.1, -0.0, 3.0, 2.0**53 + 2], dtype="Float64"),
+    "Float32": pd.array([None, 0.1, 3.0], dtype="Float32"),
+    "float[pyarrow]": pd.array([None, 0.1, -0.0, 3.0], dtype="float[pyarrow]"),
     "double[pyarrow]": pd.Series(pd.arrays.ArrowExtensionArray(pa.array([None, float("nan"), 0.1, 3.0, -6.0]))).array,
     "bool": np.array([True, False]),
     "boolean": pd.array([True, None, False], dtype="boolean"),
@@ -64,16 +69,16 @@ COLUMNS: dict[str, Any] = {
 EXPECTED_FAMILY = {
     "int8": "integer", "int64": "integer", "uint8": "integer", "uint64": "integer", "Int64": "integer",
     "UInt64": "integer", "int64[pyarrow]": "integer", "float16": "float", "float32": "float", "float64": "float",
-    "Float64": "float", "double[pyarrow]": "float", "bool": "bool", "boolean": "bool", "bool[pyarrow]": "bool",
+    "Float64": "float", "Float32": "float", "float[pyarrow]": "float", "double[pyarrow]": "float", "bool": "bool", "boolean": "bool", "bool[pyarrow]": "bool",
     "str": "string", "string[pyarrow]": "string", "large_string": "string", "datetime64[ns]": "datetime",
     "datetime64[s]": "datetime", "datetime64[us, Europe/Paris]": "datetime", "timestamp[ms][pyarrow]": "datetime",
 }
 
 CONSTRAINTS: dict[type, list[dict]] = {
     int: [{}, {"ge": 0}, {"gt": 0}, {"le": 2**53}, {"le": 2.0**53}, {"lt": -1}, {"ge": -(2**63), "le": 2**63 - 1},
-          {"le": 2**64}, {"ge": -(2**70)}, {"gt": 2**64}, {"lt": -(2**64)}, {"multiple_of": 3},
-          {"multiple_of": 2**70}, {"multiple_of": 2**53 + 1}, {"multiple_of": 2.0},
-          {"ge": 0, "le": 3, "multiple_of": 3}],
+          {"le": 2**64}, {"ge": -(2**70)}, {"gt": 2**64}, {"lt": -(2**64)}, {"ge": 2**63 - 1}, {"ge": 2**64 - 1},
+          {"multiple_of": 3}, {"multiple_of": 2**70}, {"multiple_of": 2**53 + 1}, {"multiple_of": 2**63 - 1},
+          {"multiple_of": 2.0}, {"ge": 0, "le": 3, "multiple_of": 3}, {"le": -1, "multiple_of": 2**70}],
     float: [{}, {"ge": 0}, {"gt": 0}, {"le": 0.1}, {"lt": 3}, {"le": 2**53 + 1}, {"ge": -0.0},
             {"allow_inf_nan": False}, {"le": 1e308}, {"gt": -1, "lt": 1}],
     str: [{}, {"min_length": 1}, {"max_length": 3}, {"min_length": 2, "max_length": 2}],
@@ -115,10 +120,14 @@ def accepted(model: type[BaseModel], column: Any, strict: bool | None) -> np.nda
     return np.array(verdicts, dtype=bool)
 
 
-def _precise(kind: str, family: str) -> bool:
-    """Where the README's screen table says the screen vouches for exactly what pydantic accepts
-    (a lax int takes whole floats of 2**53 and beyond too; the screen leaves those to pydantic)."""
-    return not (kind == "int" and family == "float")
+def _judged(kind: str, family: str, values: Any) -> np.ndarray:
+    """The cells where the README's screen table says the screen vouches for exactly what pydantic
+    accepts: all, but for a lax int fed floats the cells below 2**53 (pydantic takes whole floats
+    beyond it too; the screen leaves those to pydantic)."""
+    cells = pd.Series(values).to_numpy(dtype=np.float64, na_value=np.nan) if family == "float" else None
+    if kind == "int" and family == "float":
+        return ~(np.abs(cells) >= 2.0**53)
+    return np.ones(len(values), dtype=bool)
 
 
 @pytest.mark.parametrize(("name", "model"), MODELS, ids=[name for name, _ in MODELS])
@@ -142,9 +151,9 @@ def test_a_screen_vouches_only_for_what_pydantic_accepts(name, model):
             ok = accepted(model, values, strict)
             assert not (~unsure & ~ok).any(), f"{name} x {dtype} strict={strict}: vouched for a rejected cell " \
                                               f"{pd.Series(values)[~unsure & ~ok].tolist()}"
-            if _precise(screen.kind, family):
-                assert (unsure == ~ok).all(), f"{name} x {dtype} strict={strict}: left accepted cells " \
-                                              f"{pd.Series(values)[unsure & ok].tolist()} to the validator"
+            judged = _judged(screen.kind, family, values)
+            assert (unsure == ~ok)[judged].all(), f"{name} x {dtype} strict={strict}: left accepted cells " \
+                                                  f"{pd.Series(values)[unsure & ok & judged].tolist()} to the validator"
 
 
 def test_whole_floats_below_2_53_are_vouched_for_as_ints():
@@ -152,6 +161,43 @@ def test_whole_floats_below_2_53_are_vouched_for_as_ints():
     (route,) = columnar_plan(model, ["x"]).routes
     unsure = route.screen.unsure(np.array([3.0, -3.0, 0.0, -0.0, 2.0**53 - 1, 1.5, 6.0, -6.0]), None)
     assert unsure.tolist() == [False, False, False, False, True, True, False, True]  # (2**53 - 1) % 3 == 1
+
+
+@pytest.mark.parametrize("config", [ConfigDict(strict=True), ConfigDict(allow_inf_nan=False)],
+                         ids=["strict", "allow_inf_nan=False"])
+@pytest.mark.parametrize("annotation", [int, float])
+def test_the_models_config_reaches_the_screen(config, annotation):
+    model = create_model("M", __config__=config, x=(annotation, ...))
+    screen = columnar_plan(model, ["x"]).routes[0].screen
+    values = np.array([1.0, np.inf, 2.5])
+    unsure = screen.unsure(values, None)
+    if annotation is int and config.get("strict"):
+        assert unsure is None  # a strict int takes no float
+    else:
+        assert unsure.tolist() == (~accepted(model, values, None)).tolist()
+
+
+def test_a_schema_holding_every_key_a_screen_reads_has_one():
+    assert screen_for({"type": "bool", "strict": True, "metadata": {}}, {}) is not None
+    assert screen_for({"type": "int", "strict": True, "metadata": {}, "multiple_of": 2, "ge": 0, "gt": -1, "le": 9,
+                       "lt": 10}, {}) is not None
+
+
+RAW = {  # arrays as a caller may hold them, before column_array
+    "a list": ([1, 2], None),
+    "string[python]": (pd.array(["a"], dtype="string[python]"), None),
+    "string[pyarrow]": (pd.array(["a"], dtype="string[pyarrow]"), "string"),
+    "datetime64[ns, UTC]": (pd.array(pd.DatetimeIndex(["2024-01-01"], tz="UTC")), "datetime"),
+    "timedelta64[ns]": (pd.array(pd.to_timedelta([1], unit="s")), None),
+    "UInt8": (pd.array([1], dtype="UInt8"), "integer"),
+    "duration[pyarrow]": (pd.array([1], dtype="duration[s][pyarrow]"), None),
+}
+
+
+@pytest.mark.parametrize("case", RAW)
+def test_column_family_of_arrays_as_given(case):
+    column, family = RAW[case]
+    assert column_family(column) == family
 
 
 UNSCREENED = [
@@ -200,6 +246,7 @@ class Color(str, enum.Enum):
 
 class Level(enum.IntEnum):
     ONE = 1
+    TWO = 2
 
 
 CET, WAT = dt.timezone(dt.timedelta(hours=1), "CET"), dt.timezone(dt.timedelta(hours=1), "WAT")
@@ -210,7 +257,8 @@ APART = [  # each pair: two values pydantic can tell apart
     (MOMENT.replace(tzinfo=CET), MOMENT.replace(tzinfo=dt.timezone(dt.timedelta(hours=1)))),
     (MOMENT, MOMENT.replace(fold=1)), (MOMENT, MOMENT.replace(tzinfo=dt.timezone.utc)),
     (dt.time(1), dt.time(1, tzinfo=dt.timezone.utc)), (dt.date(2024, 1, 1), MOMENT), (b"a", "a"), ((1,), (True,)),
-    (dt.timedelta(0), 0),
+    (dt.timedelta(0), 0), (Level.ONE, Level.TWO),
+    (MOMENT.replace(tzinfo=zoneinfo.ZoneInfo("Europe/Paris")), MOMENT.replace(tzinfo=zoneinfo.ZoneInfo("Europe/Berlin"))),
 ]
 TOGETHER = [  # each pair: two values pydantic cannot tell apart
     (1, 1), ("a", "a"), (2.5, 2.5), (decimal.Decimal("1.0"), decimal.Decimal("1.0")), (Color.BLUE, Color.BLUE),
@@ -242,6 +290,14 @@ TYPED = {
     "ints": (np.array([3, 1, 3]), [0, 1, 0], [3, 1]),
     "floats by their bits": (np.array([0.0, -0.0, np.nan, 0.0]), [0, 1, 2, 0], [0.0, -0.0, None]),
     "float32": (np.array([0.1, 0.1], dtype=np.float32), [0, 0], [float(np.float32(0.1))]),
+    "Float64 signs": (pd.array([0.0, -0.0, None], dtype="Float64"), [0, 1, 2], [0.0, -0.0, None]),
+    "Arrow float signs": (pd.array([0.0, -0.0, None], dtype="double[pyarrow]"), [0, 1, 2], [0.0, -0.0, None]),
+    "dictionary of floats": (pd.Series(pd.arrays.ArrowExtensionArray(pa.array([0.0, -0.0, 0.0]).dictionary_encode()))
+                             .array, [0, 1, 0], [0.0, -0.0]),
+    "32,768 categories and a missing cell": (pd.Categorical([*range(2**15), None]), [*range(2**15 + 1)],
+                                             [*range(2**15), None]),
+    "unhashable values pandas cannot factorize": (pd.arrays.SparseArray([[1], [1], None], dtype=object), [0, 1, 2],
+                                                  [[1], [1], None]),
     "Int64 with NA": (pd.array([1, None, 1], dtype="Int64"), [0, 1, 0], [1, None]),
     "Float64 with NA": (pd.array([1.5, None, 1.5], dtype="Float64"), [0, 1, 0], [1.5, None]),
     "categories": (pd.Categorical(["b", None, "a", "b"]), [1, 2, 0, 1], ["a", "b", None]),
@@ -263,3 +319,37 @@ def test_distinct_values_of_every_column_kind(case):
     assert found_codes.tolist() == codes
     assert [(type(value), value) if value == value else "nan" for value in found_values] == \
            [(type(value), value) if value == value else "nan" for value in values]
+
+
+# -- what `make mutate` leaves alive -------------------------------------------------------------------
+#: The mutants of flowschema/screens.py and flowschema/distinct.py that no test can kill, each with why
+#: it gives the same answer (mutmut 3.8.1, 479 mutants, 453 killed, these 26 equivalent). A mutant
+#: surviving `make mutate` that is not listed here is a hole in the tests: kill it with a new test.
+EQUIVALENT_MUTANTS = {
+    **dict.fromkeys(
+        ["distinct.x_distinct_values__mutmut_4", "distinct.x_distinct_values__mutmut_5",
+         "distinct.x_distinct_values__mutmut_9", "distinct.x_distinct_values__mutmut_10",
+         "distinct.x_distinct_values__mutmut_13", "distinct.x_distinct_values__mutmut_14",
+         "distinct.x_distinct_values__mutmut_15", "distinct.x_distinct_values__mutmut_38",
+         "distinct.x_distinct_values__mutmut_42", "distinct.x__is_nested__mutmut_2",
+         "distinct.x__is_nested__mutmut_5"],
+        "a fast path turned off (a numpy kind test made false, pd.factorize given None, nested made True or "
+        "False): the column takes the general path (exact keys, or factorize falling back to them), which gives "
+        "the same codes and values, more slowly"),
+    **dict.fromkeys(
+        ["distinct.x_distinct_values__mutmut_21", "distinct.x_distinct_values__mutmut_23"],
+        "categorical codes kept in their own int width: np.where widens them for the missing code"),
+    **dict.fromkeys(
+        ["distinct.x_distinct_values__mutmut_33", "distinct.x_distinct_values__mutmut_34",
+         "distinct.x_distinct_values__mutmut_35", "distinct.x_distinct_values__mutmut_36",
+         "screens.x__as_float64__mutmut_1", "screens.x__as_float64__mutmut_2", "screens.x__as_float64__mutmut_3",
+         "screens.x__as_float64__mutmut_4"],
+        "to_numpy's dtype or na_value dropped: on pandas 3 a float column gives float NaN for missing by itself "
+        "and the caller casts to float64 (pandas 2.2 needs both arguments)"),
+    "distinct.x__distinct_floats__mutmut_10": "pandas gives the uniques of an int64 view of floats back as floats",
+    "distinct.x_exact_key__mutmut_9": "copysign(2.0, x) keeps -0.0 and 0.0 apart as copysign(1.0, x) does",
+    **dict.fromkeys(
+        ["screens.x__missing__mutmut_8", "screens.x__missing__mutmut_10"],
+        "float zeros instead of bool zeros: np.where reads 0.0 as False"),
+    "screens.x__as_integers__mutmut_13": "a missing integer cell read as 1 instead of 0: missing cells are masked",
+}
