@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: demo test test-shared fuzz bench lab dashboard install-demo install-test install-notebook install-bench chromium clean
+.PHONY: demo test test-shared fuzz mutate bench lab dashboard install-demo install-test install-notebook install-bench chromium clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -43,9 +43,24 @@ test: install-test chromium
 test-shared: install-test chromium
 	$(PY) tests/shared_machine.py
 
-# The differential property test with many more examples (FLOWSCHEMA_FUZZ_EXAMPLES per test).
+# The differential property test with many more examples, and the whole matrix (tests/test_matrix.py)
+# on every executor. FLOWSCHEMA_FUZZ_SEED: the seed (a new one by default, printed first: set it to
+# repeat a run); FLOWSCHEMA_FUZZ_SYNC, _MP, _RAY: examples per test on each executor (3000, 200, 50);
+# FLOWSCHEMA_FUZZ_EXAMPLES, when set, is the count of every test.
 fuzz: install-test
-	FLOWSCHEMA_FUZZ_EXAMPLES=$${FLOWSCHEMA_FUZZ_EXAMPLES:-3000} $(PY) -m pytest -p no:cacheprovider tests/test_properties.py
+	@seed=$${FLOWSCHEMA_FUZZ_SEED:-$$(date +%s)}; echo "make fuzz: seed $$seed (FLOWSCHEMA_FUZZ_SEED=$$seed repeats it)"; \
+	FLOWSCHEMA_FUZZ_SYNC=$${FLOWSCHEMA_FUZZ_SYNC:-3000} FLOWSCHEMA_FUZZ_MP=$${FLOWSCHEMA_FUZZ_MP:-200} \
+	FLOWSCHEMA_FUZZ_RAY=$${FLOWSCHEMA_FUZZ_RAY:-50} FLOWSCHEMA_MATRIX_FULL=1 \
+	$(PY) -m pytest -p no:cacheprovider --hypothesis-seed=$$seed tests/test_properties.py tests/test_matrix.py
+
+# Mutation testing of the code that decides without pydantic (the screens and the dedup, see
+# [tool.mutmut] in pyproject.toml) against the fast in-process killers, time-boxed to an hour;
+# fails on a surviving mutant not recorded as equivalent in tests/test_screens.py.
+mutate: install-test
+	rm -rf mutants
+	FLOWSCHEMA_EXECUTORS=sync timeout 3600 $(VENV)/bin/mutmut run --max-children 2 > mutants.log 2>&1 || \
+	  { tail -c 2000 mutants.log; exit 1; }
+	$(PY) -m tests.check_mutants
 
 # JupyterLab on the notebooks, and the dashboard app served by Voila (both on localhost).
 lab: install-notebook
