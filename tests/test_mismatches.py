@@ -63,6 +63,17 @@ def test_a_str_field_rejects_a_numeric_column(executor, dtype, model):
     assert [errors[0]["input"] for errors in checked[ERRORS_COLUMN] if errors][:1] == [frame["zip"].tolist()[0]]
 
 
+class ZipAndCount(BaseModel):
+    zip: str
+    count: int
+
+
+def test_rows_missing_a_column_keep_their_own_inputs(executor):
+    frame = pd.DataFrame({"zip": np.array([10115, 20095, 10115, 30000])})  # no "count": every row misses it
+    checked = check(frame, ZipAndCount, executor)
+    assert [errors[0]["input"] for errors in checked[ERRORS_COLUMN]] == [10115, 20095, 10115, 30000]
+
+
 def test_a_float32_cell_is_compared_as_the_float_pydantic_sees(executor):
     class Small(BaseModel):
         x: float = Field(le=0.1)
