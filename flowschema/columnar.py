@@ -82,7 +82,7 @@ class FieldRoute:
     position: int | None = None
     loc: tuple = ()
     screen: Screen | None = None
-    tripwire: Tripwire | None = None
+    tripwire: _Tripwire | None = None
 
 
 @dataclass(frozen=True)
@@ -196,7 +196,7 @@ class _ReadsOtherFields(BaseException):
     ``BaseException``, so that a validator's own ``except Exception`` does not swallow it."""
 
 
-class Tripwire:
+class _Tripwire:
     """Set when a field validator reads ``info.data``, whatever the validator then does with the
     exception it got (an ``except BaseException`` could swallow it): checked after every call."""
 
@@ -213,7 +213,7 @@ class _FieldInfo:
 
     __slots__ = ("_info", "_tripwire", "field_name")
 
-    def __init__(self, info: Any, field_name: str, tripwire: Tripwire) -> None:
+    def __init__(self, info: Any, field_name: str, tripwire: _Tripwire) -> None:
         self._info, self.field_name, self._tripwire = info, field_name, tripwire
 
     @property
@@ -234,7 +234,7 @@ class _FieldInfo:
         return self._info.mode
 
 
-def _guarded(function_schema: dict, kind: str, field_name: str, tripwire: Tripwire) -> dict:
+def _guarded(function_schema: dict, kind: str, field_name: str, tripwire: _Tripwire) -> dict:
     """A with-info validator function wrapped so that its ``info`` is a ``_FieldInfo``."""
     user_function = function_schema["function"]
     if kind == "function-wrap":
@@ -246,7 +246,7 @@ def _guarded(function_schema: dict, kind: str, field_name: str, tripwire: Tripwi
     return {**function_schema, "function": call}
 
 
-def _with_guards(schema: Any, field_name: str, tripwire: Tripwire) -> Any:
+def _with_guards(schema: Any, field_name: str, tripwire: _Tripwire) -> Any:
     """A copy of a field's schema whose with-info validators get a ``_FieldInfo``; nested models
     keep theirs (pydantic gives them their own data), and serializers play no part."""
     if isinstance(schema, list):
@@ -264,10 +264,10 @@ def _with_guards(schema: Any, field_name: str, tripwire: Tripwire) -> Any:
 _NOT_VALIDATION = ("metadata", "serialization")
 
 
-def _list_validator(taken: ModelSchema, name: str) -> tuple[SchemaValidator, Tripwire]:
+def _list_validator(taken: ModelSchema, name: str) -> tuple[SchemaValidator, _Tripwire]:
     """pydantic's validator for a list of values of field ``name``, with the model's config, and
     the tripwire its validators set when they read ``info.data``."""
-    tripwire = Tripwire()
+    tripwire = _Tripwire()
     schema = core_schema.list_schema(_with_guards(taken.fields[name]["schema"], name, tripwire))
     if taken.definitions:
         schema = core_schema.definitions_schema(schema, list(taken.definitions.values()))
@@ -279,11 +279,10 @@ def _list_validator(taken: ModelSchema, name: str) -> tuple[SchemaValidator, Tri
 
 @dataclass
 class FieldOutcome:
-    """One field over one chunk: per row the code of its distinct value (None where every value
-    passed), and per rejected code the field's errors (loc prefixed as ``model_validate`` does)
-    or, in ``raised``, the codes whose validation raised something pydantic does not wrap."""
+    """One field over one chunk: per rejected code the field's errors (loc prefixed as
+    ``model_validate`` does) or, in ``raised``, the codes whose validation raised something
+    pydantic does not wrap."""
 
-    codes: np.ndarray | None = None
     errors: dict[int, tuple[dict, ...]] = field(default_factory=dict)
     raised: set[int] = field(default_factory=set)
 
@@ -344,7 +343,6 @@ def passing_rows(plan: ColumnarPlan, chunk: ColumnChunk, strict: bool | None, co
                 rejected[rows] = rows_rejected
             rejected_by_field[-1] = rejected
             passed &= rejected < 0
-        outcome.codes = codes
         if want_values:
             values[route.field] = _row_values(route, distinct, validated, codes, strict, context)
     return ColumnVerdicts(passed, rejected_by_field, outcomes, values)
