@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import warnings
 from collections import deque
 from collections.abc import Hashable, Iterable, Iterator
 from typing import Any
@@ -264,8 +265,10 @@ class _Assembly:
         if self.coerce:
             coerce_columns(annotated, model, self.valid, self.values)
         levels = [""] * (annotated.columns.nlevels - 1)  # MultiIndex columns: ("_fs_valid", "")
-        annotated[(VALID_COLUMN, *levels) if levels else VALID_COLUMN] = self.valid
-        annotated[(ERRORS_COLUMN, *levels) if levels else ERRORS_COLUMN] = self.errors
+        with warnings.catch_warnings():  # a frame built column by column is "fragmented": the caller's, not ours
+            warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
+            annotated[(VALID_COLUMN, *levels) if levels else VALID_COLUMN] = self.valid
+            annotated[(ERRORS_COLUMN, *levels) if levels else ERRORS_COLUMN] = self.errors
         annotated.attrs["flowschema"] = {
             "model": model.__name__,
             "executor": runner.name,
