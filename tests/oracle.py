@@ -51,7 +51,19 @@ def reference_value(value):
 
 
 def reference_row(frame: pd.DataFrame, position: int) -> dict:
-    return {name: reference_value(frame.iat[position, column]) for column, name in enumerate(frame.columns)}
+    return {name: reference_value(_cell(frame, position, column)) for column, name in enumerate(frame.columns)}
+
+
+def _cell(frame: pd.DataFrame, position: int, column: int):
+    """``frame.iat``; an Arrow cell pandas cannot box (a duration beyond its ``Timedelta``, such as
+    ``timedelta.max`` in ``duration[s]``) is read from Arrow itself, as the README says it reads."""
+    try:
+        return frame.iat[position, column]
+    except (OverflowError, ValueError):  # pandas' OutOfBoundsTimedelta is a ValueError
+        array = frame.iloc[:, column].array
+        if not isinstance(array.dtype, pd.ArrowDtype):
+            raise
+        return array.__arrow_array__()[position].as_py()
 
 
 def expected_errors(model: type[BaseModel], row: dict, strict=None, context=None) -> list[tuple]:

@@ -1,13 +1,15 @@
 """Hypothesis strategies for the differential tests: generated pydantic models and frames.
 
 A model is a handful of fields, each of a drawn kind (int, float, str, bool, Literal, Enum,
-Decimal, UUID, date, datetime, time, timedelta, bytes, list, dict, a nested model), maybe
+Decimal, UUID, date, datetime, time, timedelta, bytes, list, dict, a nested model, Any), maybe
 Optional, constrained, strict, aliased (``alias`` or ``AliasChoices``), with a field validator
 that raises ValueError, AssertionError or another exception on some values, and maybe a model
 validator; ``extra`` is drawn too. A frame has a column per field in a drawn dtype (numpy,
 nullable, Arrow-backed, object, categorical, every Arrow temporal type, tz-aware in every zone
 library), cells that pydantic accepts or rejects, missing and extra columns, odd labels and
-indexes, and may be empty.
+indexes, and may be empty. In about half the draws a field's column is one made for any kind
+(``ANY_COLUMN``: a ``str`` field fed an int64 column, a ``datetime`` field a list column), so
+the mismatches real data brings are explored too, not only the columns that fit the field.
 """
 
 from __future__ import annotations
@@ -197,7 +199,11 @@ KINDS: dict[str, Kind] = {
         _column(_maybe(st.fixed_dictionaries({"a": ints, "b": st.one_of(texts, st.none())})),
                 [pd.ArrowDtype(pa.struct([("a", pa.int64()), ("b", pa.string())]))]),
     ]),
+    "any": Kind(Any, [], []),  # fed the columns of the other kinds
 }
+
+#: every kind's columns: a field draws its column from these in about half the draws
+ANY_COLUMN: list = [column for kind in KINDS.values() for column in kind.columns]
 
 
 def _check_value(value: Any) -> Any:
@@ -238,7 +244,7 @@ def models(draw) -> tuple[type[BaseModel], list[FieldPlan]]:
         options: dict[str, Any] = {}
         if kind.constraints and draw(st.booleans()):
             options.update(draw(st.sampled_from(kind.constraints)))
-        if kind_name not in ("literal", "enum", "nested") and draw(st.integers(0, 4)) == 0:
+        if kind_name not in ("literal", "enum", "nested", "any") and draw(st.integers(0, 4)) == 0:
             options["strict"] = True
         labels: list = [name]
         naming = draw(st.sampled_from(["name", "name", "alias", "choices"]))
@@ -257,7 +263,8 @@ def models(draw) -> tuple[type[BaseModel], list[FieldPlan]]:
         definitions[name] = (annotation, Field(**options))
         if draw(st.integers(0, 3)) == 0:
             validators[f"check_{name}"] = field_validator(name)(classmethod(lambda cls, value: _check_value(value)))
-        plans.append(FieldPlan(name, kind_name, labels, draw(st.sampled_from(kind.columns))))
+        fitting = kind.columns and draw(st.booleans())  # else a column of any kind: a mismatch, mostly
+        plans.append(FieldPlan(name, kind_name, labels, draw(st.sampled_from(kind.columns if fitting else ANY_COLUMN))))
     extra = draw(st.sampled_from(["ignore", "forbid", "allow"]))
     whole = draw(st.sampled_from([None, None, None, None, "after", "before"]))  # mostly columnar-exact models
     if whole == "after":

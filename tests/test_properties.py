@@ -4,7 +4,10 @@ written from the README's rules (``tests/oracle.py``), on every executor.
 Compared: the whole annotated frame (valid flags, every error key with its type, ``input`` and
 ``ctx`` included), the coerced columns and their dtypes, the Parquet round trip and
 ``validate_iter`` over pieces. ``make test`` runs a bounded number of examples; ``make fuzz``
-(``FLOWSCHEMA_FUZZ_EXAMPLES``) runs many more.
+runs many more: ``FLOWSCHEMA_FUZZ_SYNC``, ``FLOWSCHEMA_FUZZ_MP`` and ``FLOWSCHEMA_FUZZ_RAY``
+examples per test on each executor (the sync count for the sync-only tests), or
+``FLOWSCHEMA_FUZZ_EXAMPLES`` for every test when set; ``FLOWSCHEMA_FUZZ_SEED`` is its seed
+(``--hypothesis-seed``).
 """
 
 from __future__ import annotations
@@ -27,7 +30,14 @@ from tests.oracle import (
 )
 from tests.strategies import models_and_frames
 
-FUZZ = int(os.environ.get("FLOWSCHEMA_FUZZ_EXAMPLES", "0"))
+FUZZ = int(os.environ.get("FLOWSCHEMA_FUZZ_EXAMPLES") or 0)  # when set, the count of every test
+FUZZ_VARIABLES = {"sync": "FLOWSCHEMA_FUZZ_SYNC", "multiprocessing": "FLOWSCHEMA_FUZZ_MP", "ray": "FLOWSCHEMA_FUZZ_RAY"}
+
+
+def examples(executor: str, default: int) -> int:
+    """The number of examples of a test on ``executor``: ``FLOWSCHEMA_FUZZ_EXAMPLES``, else the
+    executor's own variable, else ``default`` (what ``make test`` runs)."""
+    return FUZZ or int(os.environ.get(FUZZ_VARIABLES[executor]) or default)
 
 
 def run_for(executor: str, model, frame: pd.DataFrame, **options) -> pd.DataFrame:
@@ -63,10 +73,10 @@ def check_everything(executor: str, data) -> None:
 SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large]
 
 
-def differential_test(executor: str, examples: int):
+def differential_test(executor: str, count: int):
     """The differential test on one executor, with its own number of examples."""
 
-    @settings(max_examples=FUZZ or examples, deadline=None, suppress_health_check=SLOW)
+    @settings(max_examples=examples(executor, count), deadline=None, suppress_health_check=SLOW)
     @given(data=st.data())
     def test(data):
         check_everything(executor, data)
@@ -79,7 +89,7 @@ test_multiprocessing_matches_the_oracle = differential_test("multiprocessing", 2
 test_ray_matches_the_oracle = pytest.mark.usefixtures("local_ray")(differential_test("ray", 20))
 
 
-@settings(max_examples=FUZZ or 60, deadline=None, suppress_health_check=SLOW)
+@settings(max_examples=examples("sync", 60), deadline=None, suppress_health_check=SLOW)
 @given(data=st.data())
 def test_a_parquet_round_trip_keeps_what_the_readme_says(tmp_path_factory, data):
     model, frame = data.draw(models_and_frames())
@@ -95,7 +105,7 @@ def test_a_parquet_round_trip_keeps_what_the_readme_says(tmp_path_factory, data)
     assert typed([stored_form(errors) for errors in checked[ERRORS_COLUMN]]) == typed(list(back[ERRORS_COLUMN]))
 
 
-@settings(max_examples=FUZZ or 60, deadline=None, suppress_health_check=SLOW)
+@settings(max_examples=examples("sync", 60), deadline=None, suppress_health_check=SLOW)
 @given(data=st.data())
 def test_pieces_of_a_stream_equal_the_whole(data):
     model, frame = data.draw(models_and_frames(max_rows=10))
