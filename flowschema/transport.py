@@ -24,8 +24,9 @@ back as ``zoneinfo``), and any other object as its ``repr()`` string.
 **Chunks** travel column-oriented, so that turning cells into Python values happens in the
 workers, in parallel: numpy columns as typed buffers (dtype + raw bytes), Arrow-backed and
 nullable columns (``str``, ``Int64``, ``boolean``, ``ArrowDtype``...) as one Arrow IPC stream,
-categoricals as codes plus their categories, and only the remaining columns (object, tz-aware
-datetimes, periods...) as msgpack lists of values normalised by the sender.
+tz-aware datetimes as their int64 instants, unit and zone object (once per column), categoricals
+as codes plus their categories, and only the remaining columns (object, periods...) as msgpack
+lists of values normalised by the sender.
 
 Decoding is bounded: a payload may not decompress beyond ``MAX_PAYLOAD_BYTES`` (checked while
 decompressing), containers nest at most ``msgpack``'s 1,024 levels, an optional budget bounds the
@@ -78,6 +79,7 @@ MAX_PAYLOAD_BYTES = 2**31
  _PICKLE) = range(16, 27)
 _PLAIN, _LZ4 = b"\x00", b"\x01"  # the first byte of every payload
 _NUMPY_KINDS = "biufcmM"  # dtypes whose raw bytes may be sent and received
+_TIME_UNITS = ("s", "ms", "us", "ns")
 _DATETIME_FIELDS = struct.Struct("<hBBBBBIB")  # year, month, day, hour, minute, second, microsecond, fold
 _TIME_FIELDS = struct.Struct("<BBBIB")  # hour, minute, second, microsecond, fold
 _TIMEDELTA_FIELDS = struct.Struct("<iii")  # days, seconds, microseconds
@@ -405,6 +407,8 @@ def _encode_column(array: Any, arrow_columns: list[pa.ChunkedArray]) -> list:
     dtype = array.dtype
     if isinstance(array, np.ndarray) and dtype.kind in _NUMPY_KINDS:
         return ["np", dtype.str, np.ascontiguousarray(array).tobytes()]
+    if isinstance(array, pd.arrays.DatetimeArray) and array.tz is not None:  # instants as int64, the zone once
+        return ["tz", array.unit, np.ascontiguousarray(array.asi8).tobytes(), array.tz]
     if isinstance(dtype, pd.CategoricalDtype):
         codes = np.asarray(array.codes)
         return ["cat", codes.dtype.str, codes.tobytes(), normalize_column(dtype.categories)]
@@ -459,6 +463,9 @@ def _decode_column(message: list, size: int, arrow_columns: list[pa.ChunkedArray
         if codes.size and (codes.min() < -1 or codes.max() >= len(message[3])):
             raise TransportError("categorical codes out of range")
         return lookup[codes].tolist()
+    if kind == "tz" and message[1] in _TIME_UNITS:
+        instants = _numpy_buffer("<i8", message[2], size).view(f"M8[{message[1]}]")
+        return pd.DatetimeIndex(instants).tz_localize("UTC").tz_convert(message[3]).array
     if kind == "arrow" and len(arrow_columns[message[1]]) == size:
         return pd.arrays.ArrowExtensionArray(arrow_columns[message[1]])
     raise TransportError(f"bad column message of kind {kind!r}")

@@ -132,7 +132,7 @@ import pandas as pd  # noqa: E402
 from hypothesis import HealthCheck  # noqa: E402
 
 import flowschema.transport as transport  # noqa: E402
-from flowschema.records import ColumnChunk, RecordChunk, frame_chunks  # noqa: E402
+from flowschema.records import ColumnChunk, RecordChunk, column_array, frame_chunks  # noqa: E402
 from flowschema.transport import (  # noqa: E402
     check_compression,
     decode_chunk,
@@ -245,3 +245,16 @@ def test_check_compression():
     assert check_compression("lz4") == "lz4" and check_compression(None) is None
     with pytest.raises(ValueError, match="compression must be one of"):
         check_compression("zstd")
+
+
+def test_a_tz_aware_column_travels_as_its_instants_and_zone_once():
+    """Issue 19: the zone travels once per column, not once per cell (20 s for a million cells)."""
+    zones = (zoneinfo.ZoneInfo("Europe/Paris"), pytz.timezone("Asia/Kolkata"), dt.timezone(dt.timedelta(hours=1), "CET"))
+    for zone in zones:
+        for unit in ("s", "ms", "us", "ns"):
+            stamps = pd.Series(pd.to_datetime(["2024-03-31 00:30", None, "2024-10-27 02:30"]).as_unit(unit))
+            column = column_array(stamps.dt.tz_localize("UTC").dt.tz_convert(zone))
+            chunk = ColumnChunk(0, 3, ("t",), (column,))
+            assert typed(decode_chunk(encode_chunk(chunk)).rows()) == typed(chunk.rows())
+    many = column_array(pd.Series(pd.date_range("2013-01-01", periods=10_000, freq="min", tz="Europe/Paris")))
+    assert len(encode_chunk(ColumnChunk(0, len(many), ("t",), (many,)))) < 10_000 * 8 + 1_000
