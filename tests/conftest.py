@@ -14,13 +14,17 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import tempfile
 
 import pandas as pd
 import pytest
 
-os.environ["RAY_TMPDIR"] = tempfile.mkdtemp(prefix="fs", dir="/tmp")  # short: socket paths are limited
+# short: socket paths are limited; FLOWSCHEMA_TEST_TMP lets a test run a session inside a dir of its own
+os.environ["RAY_TMPDIR"] = tempfile.mkdtemp(prefix="fs", dir=os.environ.get("FLOWSCHEMA_TEST_TMP", "/tmp"))
 os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(16)
+# A raylet waits 30 s for its metrics agent by default; at load 8 the agent took 31 s (make test-shared)
+os.environ.setdefault("RAY_agent_register_timeout_ms", "180000")
 
 import flowschema  # noqa: E402  (registers df.flowschema)
 from tests.processes import stop_ray_processes, wait_until_no_ray_processes  # noqa: E402
@@ -44,13 +48,15 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session", autouse=True)
 def no_ray_left_behind():
-    """After the whole suite, no Ray process the suite started may still be running."""
+    """After the whole suite, no Ray process the suite started may still be running, and its
+    private Ray temp dir (4-5 MB of logs and sockets per run) is removed."""
     yield
     flowschema.close()
     try:
         wait_until_no_ray_processes("Ray processes outlived the test suite")
     finally:
         stop_ray_processes()
+        shutil.rmtree(os.environ["RAY_TMPDIR"], ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

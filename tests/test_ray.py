@@ -35,6 +35,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def start_node(command: list[str], env: dict, attempts: int = 2) -> None:
+    """``ray start``, tried once more if it fails (on a loaded machine a daemon may miss its
+    start-up deadline); a failure shows Ray's own output."""
+    for attempt in range(1, attempts + 1):
+        result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, check=False)
+        if result.returncode == 0:
+            return
+        if attempt < attempts and command[2] == "--head":  # a half-started head: its processes, by pid
+            stop_ray_processes()
+    pytest.fail(f"`{' '.join(command[1:])}` failed {attempts} times; Ray said:\n{result.stdout[-3000:]}"
+                f"\n{result.stderr[-3000:]}")
+
+
 @pytest.fixture(scope="module")
 def cluster():
     """A head node and a second node, one CPU each, on loopback ports, in the suite's private Ray
@@ -46,9 +59,8 @@ def cluster():
     head = [RAY, "start", "--head", f"--port={port}", f"--ray-client-server-port={client_port}", "--num-cpus=1",
             "--include-dashboard=false", "--disable-usage-stats"]
     try:
-        subprocess.run(head, check=True, capture_output=True, env=env, timeout=120)
-        subprocess.run([RAY, "start", f"--address=127.0.0.1:{port}", "--num-cpus=1", "--disable-usage-stats"],
-                       check=True, capture_output=True, env=env, timeout=120)
+        start_node(head, env)
+        start_node([RAY, "start", f"--address=127.0.0.1:{port}", "--num-cpus=1", "--disable-usage-stats"], env)
         yield {"address": f"127.0.0.1:{port}", "client": f"ray://127.0.0.1:{client_port}",
                "token": os.environ["RAY_AUTH_TOKEN"]}
     finally:
