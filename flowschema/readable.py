@@ -70,8 +70,8 @@ def _first_unreadable(array: Any) -> _Found | None:
     if isinstance(array, pd.arrays.TimedeltaArray):
         return _first_outside(array.to_numpy(), _TIMEDELTA_RANGE, "out of the range of a Python timedelta "
                                                                   "(999,999,999 days)")
-    if getattr(dtype, "kind", None) == "O":
-        return _first_unconvertible(array.to_numpy(dtype=object))
+    if isinstance(array, pd.arrays.NumpyExtensionArray) and dtype.kind == "O" and not isinstance(dtype, pd.StringDtype):
+        return _first_unconvertible(array.to_numpy())  # an object column (a str column's cells are all str)
     return None
 
 
