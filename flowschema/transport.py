@@ -61,11 +61,17 @@ __all__ = [
     "MAX_PAYLOAD_BYTES",
     "TransportError",
     "check_compression",
+    "chunk_buffers",
+    "chunk_message",
+    "chunk_message_of",
     "decode_chunk",
+    "decode_message",
     "decode_result",
     "encode_chunk",
     "encode_result",
+    "pack_chunk",
     "packb",
+    "replace_buffers",
     "unpackb",
 ]
 
@@ -403,15 +409,16 @@ def _unframe(payload: bytes) -> memoryview | bytearray:
 
 
 def _encode_column(array: Any, arrow_columns: list[pa.ChunkedArray]) -> list:
-    """One column's message; Arrow-backed columns are appended to ``arrow_columns``."""
+    """One column's message, its buffers as views (copied once, where the chunk is packed);
+    Arrow-backed columns are appended to ``arrow_columns``."""
     dtype = array.dtype
     if isinstance(array, np.ndarray) and dtype.kind in _NUMPY_KINDS:
-        return ["np", dtype.str, np.ascontiguousarray(array).tobytes()]
+        return ["np", dtype.str, _bytes_view(array)]
     if isinstance(array, pd.arrays.DatetimeArray) and array.tz is not None:  # instants as int64, the zone once
-        return ["tz", array.unit, np.ascontiguousarray(array.asi8).tobytes(), array.tz]
+        return ["tz", array.unit, _bytes_view(array.asi8), array.tz]
     if isinstance(dtype, pd.CategoricalDtype):
         codes = np.asarray(array.codes)
-        return ["cat", codes.dtype.str, codes.tobytes(), normalize_column(dtype.categories)]
+        return ["cat", codes.dtype.str, _bytes_view(codes), normalize_column(dtype.categories)]
     if isinstance(dtype, (pd.ArrowDtype, pd.StringDtype)) or isinstance(
         array, (pd.arrays.IntegerArray, pd.arrays.FloatingArray, pd.arrays.BooleanArray)
     ):
@@ -419,6 +426,30 @@ def _encode_column(array: Any, arrow_columns: list[pa.ChunkedArray]) -> list:
         arrow_columns.append(arrow if isinstance(arrow, pa.ChunkedArray) else pa.chunked_array([arrow]))
         return ["arrow", len(arrow_columns) - 1]
     return ["py", normalize_column(array)]
+
+
+def _bytes_view(array: np.ndarray) -> memoryview:
+    """An array's bytes, without copying them (unless the array is not contiguous)."""
+    return memoryview(np.ascontiguousarray(array).view(np.uint8))
+
+
+#: where a chunk message holds a buffer: a column message's third item ("np", "tz", "cat"), or "arrow"
+_BUFFER_COLUMNS = ("np", "tz", "cat")
+
+
+def chunk_buffers(message: dict) -> list:
+    """The buffers of a chunk message, in order: each column's, then the Arrow stream's."""
+    buffers = [column[2] for column in message["columns"] if column[0] in _BUFFER_COLUMNS]
+    return buffers + ([message["arrow"]] if message.get("arrow") is not None else [])
+
+
+def replace_buffers(message: dict, references: list) -> dict:
+    """``message`` with its buffers (in ``chunk_buffers``' order) replaced by ``references``."""
+    references = iter(references)
+    columns = [[*column[:2], next(references), *column[3:]] if column[0] in _BUFFER_COLUMNS else column
+               for column in message["columns"]]
+    arrow = next(references) if message.get("arrow") is not None else None
+    return {**message, "columns": columns, "arrow": arrow}
 
 
 def _arrow_stream(arrays: list[pa.ChunkedArray]) -> bytes | None:
@@ -431,7 +462,7 @@ def _arrow_stream(arrays: list[pa.ChunkedArray]) -> bytes | None:
     return sink.getvalue().to_pybytes()
 
 
-def _read_arrow_stream(data: bytes) -> list[pa.ChunkedArray]:
+def _read_arrow_stream(data: bytes | memoryview) -> list[pa.ChunkedArray]:
     try:
         table = pa.ipc.open_stream(pa.py_buffer(data)).read_all()
         table.validate(full=True)
@@ -440,12 +471,13 @@ def _read_arrow_stream(data: bytes) -> list[pa.ChunkedArray]:
     return table.columns
 
 
-def _numpy_buffer(dtype_str: str, data: bytes, size: int) -> np.ndarray:
+def _numpy_buffer(dtype_str: str, data: bytes | memoryview, size: int) -> np.ndarray:
     try:
         dtype = np.dtype(dtype_str)
     except TypeError:
         raise TransportError(f"bad dtype {dtype_str!r} in payload") from None
-    if dtype.kind not in _NUMPY_KINDS or len(data) != size * dtype.itemsize:
+    if not isinstance(data, (bytes, memoryview)) or dtype.kind not in _NUMPY_KINDS or \
+            memoryview(data).nbytes != size * dtype.itemsize:
         raise TransportError(f"bad numeric column ({dtype_str}, {len(data)} bytes for {size} rows)")
     return np.frombuffer(data, dtype=dtype)
 
@@ -498,19 +530,48 @@ def encode_chunk(chunk: ColumnChunk | RecordChunk, compression: str | None = Non
     >>> decode_chunk(encode_chunk(chunk, "lz4")).rows()
     [{'a': 1}, {'a': 2}]
     """
+    return pack_chunk(chunk, chunk_message_of(chunk), compression)
+
+
+def chunk_message_of(chunk: ColumnChunk | RecordChunk) -> dict:
+    """The message of a chunk, its columns' buffers as views of the chunk's own memory."""
     if isinstance(chunk, RecordChunk):
-        message = {"start": chunk.start, "records": chunk.rows()}
-        return _encode_values(chunk, compression, message)
+        return {"start": chunk.start, "records": chunk.rows()}
     arrow_columns: list[pa.ChunkedArray] = []
     columns = [_encode_column(column, arrow_columns) for column in chunk.columns]
-    message = {"start": chunk.start, "size": chunk.size, "names": list(chunk.names), "columns": columns,
-               "arrow": _arrow_stream(arrow_columns)}
+    return {"start": chunk.start, "size": chunk.size, "names": list(chunk.names), "columns": columns,
+            "arrow": _arrow_stream(arrow_columns)}
+
+
+def pack_chunk(chunk: ColumnChunk | RecordChunk, message: dict, compression: str | None) -> bytes:
+    """A chunk message as bytes (its buffers copied in, unless replaced by references)."""
     return _encode_values(chunk, compression, message)
+
+
+def chunk_message(payload: bytes) -> dict:
+    """The message inside a chunk's payload, its buffers inline or as references."""
+    message = unpackb(_unframe(payload), allow_pickle=True)
+    if type(message) is not dict:
+        raise TransportError("malformed chunk message (not a map)")
+    return message
+
+
+def _span(spans: list[memoryview], reference: Any) -> memoryview:
+    if type(reference) is not int or not 0 <= reference < len(spans):
+        raise TransportError(f"malformed chunk message (buffer reference {reference!r})")
+    return spans[reference]
 
 
 def decode_chunk(payload: bytes) -> ColumnChunk | RecordChunk:
     """Decode bytes written by ``encode_chunk``."""
-    message = unpackb(_unframe(payload), allow_pickle=True)
+    return decode_message(chunk_message(payload))
+
+
+def decode_message(message: dict, spans: list[memoryview] | None = None) -> ColumnChunk | RecordChunk:
+    """The chunk a message describes; a message whose buffers were placed elsewhere (shared
+    memory) names them by their index in ``spans``."""
+    if spans is not None:
+        message = replace_buffers(message, [_span(spans, reference) for reference in chunk_buffers(message)])
     try:
         if "records" in message:
             return RecordChunk(_count(message["start"], "start"), tuple(message["records"]))

@@ -18,7 +18,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from flowschema.records import ColumnChunk, RecordChunk, record_chunks
-from flowschema.transport import decode_chunk, encode_chunk, encode_result
+from flowschema.shared_memory import Parcel, received_chunk
+from flowschema.transport import encode_result
 from flowschema.validation import ChunkResult, ValidationOptions, validate_chunk
 
 __all__ = [
@@ -107,21 +108,23 @@ def check_chunksize(chunksize: Any) -> int | None:
     return check_positive_int("chunksize", chunksize, "automatic")
 
 
-def submit_ahead(in_flight: deque, chunks: Iterator[Chunk], limit: int, compression: str | None,
+def submit_ahead(in_flight: deque, chunks: Iterator[Chunk], limit: int, pack: Callable[[Chunk], Parcel],
                  submit: Callable[[bytes], Any]) -> None:
-    """Encode and submit chunks until ``limit`` are in flight or ``chunks`` runs out.
+    """Pack and submit chunks until ``limit`` are in flight or ``chunks`` runs out.
 
-    Each entry of ``in_flight`` is ``(chunk, payload, handle)``, oldest first; ``submit`` sends a
-    payload to a worker and returns a handle for its result (a Future, a Ray ObjectRef). If
-    ``submit`` raises, its chunk stays in ``in_flight`` with the handle None, to be sent again.
+    Each entry of ``in_flight`` is ``(chunk, parcel, handle)``, oldest first; ``pack`` makes a
+    chunk's ``Parcel`` (its payload, and the shared memory holding its buffers, released by the
+    caller when it drops the entry), ``submit`` sends a payload to a worker and returns a handle
+    for its result (a Future, a Ray ObjectRef). If ``submit`` raises, its chunk stays in
+    ``in_flight`` with the handle None, to be sent again.
     """
     while len(in_flight) < limit:
         chunk = next(chunks, None)
         if chunk is None:
             return
-        payload = encode_chunk(chunk, compression)
-        in_flight.append((chunk, payload, None))  # kept even if submitting fails (a broken pool)
-        in_flight[-1] = (chunk, payload, submit(payload))
+        parcel = pack(chunk)
+        in_flight.append((chunk, parcel, None))  # kept even if submitting fails (a broken pool)
+        in_flight[-1] = (chunk, parcel, submit(parcel.payload))
 
 
 def auto_chunksize(rows: int, workers: int, largest: int = AUTO_CHUNKSIZE) -> int:
@@ -135,11 +138,14 @@ def auto_chunksize(rows: int, workers: int, largest: int = AUTO_CHUNKSIZE) -> in
 
 
 def validate_payload(model: type[BaseModel], payload: bytes, options: bytes, compression: str | None) -> bytes:
-    """What a worker does with one chunk: decode it, ``validate_chunk`` it, encode the result.
+    """What a worker does with one chunk: decode it (reading buffers in shared memory where they
+    are), ``validate_chunk`` it, encode the result.
 
     ``options`` is a cloudpickled ``ValidationOptions`` (its ``context`` may come from a notebook).
     """
-    result = validate_chunk(model, decode_chunk(payload), pickle.loads(options))
+    with received_chunk(payload) as chunk:
+        result = validate_chunk(model, chunk, pickle.loads(options))
+        del chunk  # its views into the segment go before the segment is closed
     return encode_result(result, compression)
 
 

@@ -37,6 +37,7 @@ from flowschema.executor.base import (
     validate_payload,
 )
 from flowschema.executor.lifeline import ProcessIdentity, die_with, identity
+from flowschema.shared_memory import Parcel, pack_for_worker, remove_stale_segments
 from flowschema.transport import check_compression, decode_result
 from flowschema.validation import ChunkResult, ValidationOptions
 
@@ -156,6 +157,7 @@ class MultiProcessingExecutor(BaseExecutor):
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
+            remove_stale_segments()  # of earlier parents killed before they could free them
             self._pool = ProcessPoolExecutor(
                 self.max_workers, mp_context=_context(), initializer=_start_worker,
                 initargs=(self._pickled_model, identity(os.getpid())),
@@ -171,12 +173,13 @@ class MultiProcessingExecutor(BaseExecutor):
 
     def map_chunks(self, chunks: Iterable[Chunk], options: ValidationOptions) -> Iterator[ChunkResult]:
         options = cloudpickle.dumps(options)  # a context object from a notebook cell travels by value
-        in_flight: deque[tuple[Chunk, bytes, Future]] = deque()
+        in_flight: deque[tuple[Chunk, Parcel, Future]] = deque()
         source = iter(chunks)
         try:
             while True:
                 try:
-                    submit_ahead(in_flight, source, self.max_inflight, self.compression,
+                    submit_ahead(in_flight, source, self.max_inflight,
+                                 lambda chunk: pack_for_worker(chunk, self.compression),
                                  lambda payload: self._submit(payload, options))
                     if not in_flight:
                         return
@@ -194,7 +197,7 @@ class MultiProcessingExecutor(BaseExecutor):
                         "stopped and no partial result is returned. A validator that hangs on these rows is the "
                         "usual cause: try them with executor='sync' and Ctrl-C to see where it is"
                     ) from None
-                in_flight.popleft()
+                in_flight.popleft()[1].release()
                 yield result
         except GeneratorExit:
             for _, _, future in in_flight:  # the consumer stopped early: drop what was not started
@@ -204,8 +207,11 @@ class MultiProcessingExecutor(BaseExecutor):
         except BaseException:  # Ctrl-C, a timeout or an error: no worker may outlive the call
             self._kill_pool()
             raise
+        finally:  # every chunk still in flight frees its shared memory, whatever ended the call
+            for _, parcel, _ in in_flight:
+                parcel.release()
 
-    def _recover(self, in_flight: deque[tuple[Chunk, bytes, Future]], options: bytes) -> None:
+    def _recover(self, in_flight: deque[tuple[Chunk, Parcel, Future]], options: bytes) -> None:
         """A worker died: retry the chunks in flight one at a time on fresh pools.
 
         Retrying alone pins the death on the chunk that causes it; that chunk gets ``MAX_RETRIES``
@@ -214,11 +220,11 @@ class MultiProcessingExecutor(BaseExecutor):
         its rows and how the worker died. The others go on normally.
         """
         self._kill_pool(broken=True)
-        for position, (chunk, payload, _) in enumerate(in_flight):
+        for position, (chunk, parcel, _) in enumerate(in_flight):
             deaths: list[int | None] = []
             while True:
                 try:
-                    future = self._submit(payload, options)
+                    future = self._submit(parcel.payload, options)
                     future.result()
                     break
                 except BrokenProcessPool:
@@ -231,7 +237,7 @@ class MultiProcessingExecutor(BaseExecutor):
                         "the interpreter or exhausts memory on these rows is the usual cause: try them with "
                         "executor='sync'"
                     )
-            in_flight[position] = (chunk, payload, future)
+            in_flight[position] = (chunk, parcel, future)
 
     def _kill_pool(self, broken: bool = False) -> int | None:
         """Kill the workers; return how one that had died already ended: its exit code, negative

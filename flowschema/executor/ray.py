@@ -39,7 +39,8 @@ from flowschema.executor.base import (
     submit_ahead,
     validate_payload,
 )
-from flowschema.transport import check_compression, decode_result
+from flowschema.shared_memory import Parcel
+from flowschema.transport import check_compression, decode_result, encode_chunk
 from flowschema.validation import ChunkResult, ValidationOptions
 
 __all__ = [
@@ -286,12 +287,13 @@ class RayExecutor(BaseExecutor):
         ray = self._ray
         model_ref = self._ready()
         pickled_options = cloudpickle.dumps(options)
-        in_flight: deque[tuple[Chunk, bytes, Any]] = deque()
+        in_flight: deque[tuple[Chunk, Parcel, Any]] = deque()
         source = iter(chunks)
         head, head_since = None, time.monotonic()
         try:
             while True:
-                submit_ahead(in_flight, source, self.max_inflight, self.compression,
+                submit_ahead(in_flight, source, self.max_inflight,
+                             lambda chunk: Parcel(encode_chunk(chunk, self.compression)),
                              lambda payload: self._task.remote(model_ref, payload, pickled_options,
                                                                self.compression))
                 if not in_flight:

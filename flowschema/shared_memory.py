@@ -1,0 +1,180 @@
+"""Chunks handed to local worker processes through POSIX shared memory: copied once, read in place.
+
+The parent packs a chunk's buffers (numeric columns, tz-aware instants, categorical codes, the
+Arrow stream of its Arrow-backed columns) into one shared memory segment and sends the worker a
+small msgpack message naming the segment and where each buffer lies in it; the worker maps the
+segment and reads the buffers where they are, without a copy. Everything else (object columns,
+categories, zones) travels in the message as before.
+
+A segment lives exactly as long as its chunk is in flight: ``Parcel.release()`` (called on every
+path that drops the chunk) closes and unlinks it. Segments are named ``fs_<pid>_<n>``: one whose
+creator is dead (a parent killed with SIGKILL) is removed by the next executor started on the
+machine (``remove_stale_segments``), and meanwhile by Python's resource tracker, which unlinks
+what a dead parent leaves registered. Workers attach without registering (Python 3.11 and 3.12
+register every attached segment, which would unlink it twice). Where shared memory is missing or
+too small (Docker and Binder give ``/dev/shm`` 64 MB), a chunk travels through the pipe instead.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from multiprocessing import resource_tracker
+from multiprocessing.shared_memory import SharedMemory
+
+from flowschema.records import ColumnChunk, RecordChunk
+from flowschema.transport import (
+    chunk_buffers,
+    chunk_message,
+    chunk_message_of,
+    decode_message,
+    pack_chunk,
+    replace_buffers,
+)
+
+__all__ = ["SHM_DIR", "Parcel", "pack_for_worker", "received_chunk", "remove_stale_segments"]
+
+#: where Linux keeps POSIX shared memory
+SHM_DIR = "/dev/shm"
+_PREFIX = "fs_"
+_ALIGNMENT = 64  # each buffer starts on a cache line (and numpy's alignment)
+_counter = itertools.count()
+
+
+@dataclass
+class Parcel:
+    """A chunk as it travels: the payload sent to the worker, and the segment holding its
+    buffers (None: the buffers are in the payload)."""
+
+    payload: bytes
+    segment: SharedMemory | None = None
+
+    def release(self) -> None:
+        """Free the segment (once; later calls do nothing)."""
+        segment, self.segment = self.segment, None
+        if segment is not None:
+            segment.close()
+            try:
+                segment.unlink()
+            except FileNotFoundError:  # removed already (a stale-segment sweep raced us)
+                pass
+
+
+def pack_for_worker(chunk: ColumnChunk | RecordChunk, compression: str | None) -> Parcel:
+    """The chunk's buffers in a new shared memory segment, its message in the payload; the
+    pipe instead (everything in the payload) when there is no room, when compression is asked
+    for, or when the chunk has no buffers worth sharing."""
+    message = chunk_message_of(chunk)
+    buffers = chunk_buffers(message) if isinstance(chunk, ColumnChunk) and compression is None else []
+    segment = _segment_for(buffers)
+    if segment is None:
+        return Parcel(pack_chunk(chunk, message, compression))
+    offsets = []
+    position = 0
+    for buffer in buffers:
+        view = memoryview(buffer).cast("B")
+        segment.buf[position:position + view.nbytes] = view
+        offsets.append([position, view.nbytes])
+        position += _aligned(view.nbytes)
+    shared = {**replace_buffers(message, range(len(buffers))), "segment": segment.name, "spans": offsets}
+    return Parcel(pack_chunk(chunk, shared, compression), segment)
+
+
+def _aligned(size: int) -> int:
+    return -(-size // _ALIGNMENT) * _ALIGNMENT
+
+
+def _segment_for(buffers: list) -> SharedMemory | None:
+    """A new segment for ``buffers``, its space reserved; None if there is no room for it."""
+    size = sum(_aligned(memoryview(buffer).nbytes) for buffer in buffers)
+    if size < 4096:  # a few bytes travel faster in the message
+        return None
+    try:
+        segment = SharedMemory(name=f"{_PREFIX}{os.getpid()}_{next(_counter)}", create=True, size=size)
+    except OSError:  # no /dev/shm, or no room left
+        return None
+    try:
+        os.posix_fallocate(segment._fd, 0, size)  # reserved now: writing into a full tmpfs would SIGBUS
+    except (OSError, AttributeError):
+        Parcel(b"", segment).release()
+        return None
+    return segment
+
+
+@contextmanager
+def received_chunk(payload: bytes) -> Iterator[ColumnChunk | RecordChunk]:
+    """The chunk a worker was sent, its buffers read in place from their segment while the
+    ``with`` block runs; the segment is closed afterwards (the parent unlinks it)."""
+    message = chunk_message(payload)
+    if "segment" not in message:
+        yield decode_message(message)
+        return
+    segment = _attach(str(message["segment"]))
+    try:
+        spans = [segment.buf[start:start + length] for start, length in message["spans"]]
+        yield decode_message(message, spans)
+    finally:
+        spans = None
+        _close(segment)
+
+
+def _attach(name: str) -> SharedMemory:
+    """The segment ``name``, mapped without registering it with the resource tracker: it is the
+    parent's to unlink."""
+    if sys.version_info >= (3, 13):
+        return SharedMemory(name, track=False)
+    register = resource_tracker.register
+    resource_tracker.register = lambda name, rtype: None  # a worker runs one chunk at a time
+    try:
+        return SharedMemory(name)
+    finally:
+        resource_tracker.register = register
+
+
+_unclosed: list[SharedMemory] = []
+
+
+def _close(segment: SharedMemory) -> None:
+    """Unmap a segment; one still viewed by an object the validation kept is unmapped later."""
+    for kept in [*_unclosed, segment]:
+        try:
+            kept.close()
+        except BufferError:  # a view is still alive: try again after the next chunk
+            if kept not in _unclosed:
+                _unclosed.append(kept)
+        else:
+            if kept in _unclosed:
+                _unclosed.remove(kept)
+
+
+def remove_stale_segments() -> list[str]:
+    """Remove the segments whose creating process is dead; return their names."""
+    removed = []
+    try:
+        names = os.listdir(SHM_DIR)
+    except OSError:
+        return removed
+    for name in names:
+        pid = name.removeprefix(_PREFIX).partition("_")[0]
+        if not name.startswith(_PREFIX) or not pid.isdigit() or _alive(int(pid)):
+            continue
+        try:
+            os.unlink(os.path.join(SHM_DIR, name))
+            removed.append(name)
+        except OSError:
+            pass
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's: alive
+        return True
+    return True
