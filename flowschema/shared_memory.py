@@ -7,12 +7,14 @@ segment and reads the buffers where they are, without a copy. Everything else (o
 categories, zones) travels in the message as before.
 
 A segment lives exactly as long as its chunk is in flight: ``Parcel.release()`` (called on every
-path that drops the chunk) closes and unlinks it. Segments are named ``fs_<pid>_<n>``: one whose
-creator is dead (a parent killed with SIGKILL) is removed by the next executor started on the
-machine (``remove_stale_segments``), and meanwhile by Python's resource tracker, which unlinks
-what a dead parent leaves registered. Workers attach without registering (Python 3.11 and 3.12
-register every attached segment, which would unlink it twice). Where shared memory is missing or
-too small (Docker and Binder give ``/dev/shm`` 64 MB), a chunk travels through the pipe instead.
+path that drops the chunk) closes and unlinks it. The parent fills a segment with ``pwrite``: no
+page faults in the parent, and a full ``/dev/shm`` is an error to recover from, not a SIGBUS.
+Segments are named ``fs_<pid>_<n>``: one whose creator is dead (a parent killed with SIGKILL) is
+removed by the next executor started on the machine (``remove_stale_segments``), and meanwhile
+by Python's resource tracker, which unlinks what a dead parent leaves registered. Workers attach
+without registering (Python 3.11 and 3.12 register every attached segment, which would unlink it
+twice). Where shared memory is missing or too small (Docker and Binder give ``/dev/shm`` 64 MB),
+a chunk travels through the pipe instead.
 """
 
 from __future__ import annotations
@@ -70,39 +72,50 @@ def pack_for_worker(chunk: ColumnChunk | RecordChunk, compression: str | None) -
     for, or when the chunk has no buffers worth sharing."""
     message = chunk_message_of(chunk)
     buffers = chunk_buffers(message) if isinstance(chunk, ColumnChunk) and compression is None else []
-    segment = _segment_for(buffers)
+    views = [memoryview(buffer).cast("B") for buffer in buffers]
+    spans = _spans(views)
+    segment = _segment(spans[-1][0] + spans[-1][1] if spans else 0)
     if segment is None:
         return Parcel(pack_chunk(chunk, message, compression))
-    offsets = []
-    position = 0
-    for buffer in buffers:
-        view = memoryview(buffer).cast("B")
-        segment.buf[position:position + view.nbytes] = view
-        offsets.append([position, view.nbytes])
-        position += _aligned(view.nbytes)
-    shared = {**replace_buffers(message, range(len(buffers))), "segment": segment.name, "spans": offsets}
-    return Parcel(pack_chunk(chunk, shared, compression), segment)
+    parcel = Parcel(b"", segment)
+    try:
+        for view, (position, _) in zip(views, spans):
+            _write(segment, view, position)
+    except OSError:  # the memory filled up meanwhile: the pipe
+        parcel.release()
+        return Parcel(pack_chunk(chunk, message, compression))
+    shared = {**replace_buffers(message, range(len(buffers))), "segment": segment.name, "spans": spans}
+    parcel.payload = pack_chunk(chunk, shared, compression)
+    return parcel
 
 
-def _aligned(size: int) -> int:
-    return -(-size // _ALIGNMENT) * _ALIGNMENT
+def _spans(views: list[memoryview]) -> list[list[int]]:
+    """Where each buffer goes in the segment: ``[offset, length]``, each on a cache line."""
+    spans, position = [], 0
+    for view in views:
+        spans.append([position, view.nbytes])
+        position += -(-view.nbytes // _ALIGNMENT) * _ALIGNMENT
+    return spans
 
 
-def _segment_for(buffers: list) -> SharedMemory | None:
-    """A new segment for ``buffers``, its space reserved; None if there is no room for it."""
-    size = sum(_aligned(memoryview(buffer).nbytes) for buffer in buffers)
+def _write(segment: SharedMemory, view: memoryview, position: int) -> None:
+    """Write ``view`` at ``position`` with ``pwrite``: the kernel fills the pages without this
+    process faulting them in (twice as fast as copying through the mapping), and a full
+    ``/dev/shm`` is an ``OSError`` here, where writing through the mapping would be a SIGBUS."""
+    done = 0
+    while done < view.nbytes:
+        done += os.pwrite(segment._fd, view[done:], position + done)
+
+
+def _segment(size: int) -> SharedMemory | None:
+    """A new segment of ``size`` bytes; None if it is too small to be worth one, or if there is
+    no shared memory."""
     if size < 4096:  # a few bytes travel faster in the message
         return None
     try:
-        segment = SharedMemory(name=f"{_PREFIX}{os.getpid()}_{next(_counter)}", create=True, size=size)
-    except OSError:  # no /dev/shm, or no room left
+        return SharedMemory(name=f"{_PREFIX}{os.getpid()}_{next(_counter)}", create=True, size=size)
+    except OSError:  # no /dev/shm, or no room for its name
         return None
-    try:
-        os.posix_fallocate(segment._fd, 0, size)  # reserved now: writing into a full tmpfs would SIGBUS
-    except (OSError, AttributeError):
-        Parcel(b"", segment).release()
-        return None
-    return segment
 
 
 @contextmanager

@@ -41,7 +41,10 @@ import datetime as dt
 import enum
 import pickle
 import struct
+from collections import deque
 from decimal import Decimal
+from itertools import repeat
+from operator import setitem
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -54,7 +57,7 @@ import pyarrow as pa
 from pydantic_core import PydanticUndefined
 
 from flowschema.records import ColumnChunk, RecordChunk, normalize_column
-from flowschema.validation import ChunkResult
+from flowschema.validation import ChunkResult, gc_paused
 
 __all__ = [
     "COMPRESSIONS",
@@ -518,8 +521,8 @@ def _unencodable(chunk: ColumnChunk | RecordChunk, message: dict, exc: Exception
                 try:
                     packb(value, pickle_fallback=True)
                 except Exception as value_exc:
-                    return (f"column {name!r}, row at position {chunk.start + offset}: this value cannot be sent to a worker "
-                            f"({value_exc}); convert the column (e.g. .astype(str)) or use executor='sync'")
+                    return (f"column {name!r}, row at position {chunk.start + offset}: this value cannot be sent to "
+                            f"a worker ({value_exc}); convert the column (e.g. .astype(str)) or use executor='sync'")
     return f"rows at positions {chunk.start}..{chunk.start + chunk.size - 1} cannot be sent to a worker: {exc}"
 
 
@@ -593,6 +596,14 @@ def decode_message(message: dict, spans: list[memoryview] | None = None) -> Colu
 _ROW_BYTES, _CELL_BYTES = 64, 64  # what a row dict and one of its cells take, about
 
 
+def _first_bad_row(offsets: np.ndarray, counts: np.ndarray, size: int) -> int | None:
+    """The first failing row whose offset is out of order or range, or whose error count is not
+    positive; None if all are good."""
+    previous = np.concatenate(([-1], offsets[:-1]))
+    bad = (offsets <= previous) | (offsets >= size) | (counts < 1)
+    return int(np.argmax(bad)) if bad.any() else None
+
+
 def _count(value: Any, what: str) -> int:
     """``value`` if it is a non-negative int, else a ``TransportError`` naming ``what``."""
     if type(value) is not int or value < 0:
@@ -606,14 +617,14 @@ def _count(value: Any, what: str) -> int:
 def encode_result(result: ChunkResult, compression: str | None = None) -> bytes:
     """Encode what validating a chunk produced: small unless validated values were asked for.
 
-    Errors travel flat: each distinct ``(type, loc, msg, ctx)`` once, then per error the index
-    of its kind and its input. Rows failing the same way (a column of missing values) cost a few
-    bytes each, and decoding is several times faster than a msgpack map per error.
+    Errors travel flat: each distinct ``(type, loc, msg, ctx)`` once, then the failing rows'
+    offsets, their error counts and each error's kind as packed int32 arrays, and each error's
+    input. Rows failing the same way (a column of missing values) cost a few bytes each, and the
+    parent rebuilds the error dicts with C-level loops.
     """
     kinds: dict[tuple, int] = {}
-    offsets, counts, kind_ids, inputs = [], [], [], []
-    for offset, errors in result.failed.items():
-        offsets.append(offset)
+    counts, kind_ids, inputs = [], [], []
+    for errors in result.failed.values():
         counts.append(len(errors))
         for error in errors:
             ctx = error.get("ctx")
@@ -621,8 +632,13 @@ def encode_result(result: ChunkResult, compression: str | None = None) -> bytes:
             kind_ids.append(kinds.setdefault(key, len(kinds)))
             inputs.append(error["input"])
     kind_list = [[error_type, loc, msg, None if ctx is None else dict(ctx)] for error_type, loc, msg, ctx in kinds]
-    message = [result.start, result.size, kind_list, offsets, counts, kind_ids, inputs, result.values, result.engine]
+    message = [result.start, result.size, kind_list, _int32s(result.failed), _int32s(counts), _int32s(kind_ids),
+               inputs, result.values, result.engine]
     return _frame(packb(message, pickle_fallback=True), compression)
+
+
+def _int32s(numbers: Any) -> bytes:
+    return np.fromiter(numbers, dtype="<i4", count=len(numbers)).tobytes()
 
 
 def _error_template(error_type: str, loc: tuple, msg: str, ctx: dict | None) -> dict:
@@ -634,6 +650,12 @@ def _error_template(error_type: str, loc: tuple, msg: str, ctx: dict | None) -> 
     return template
 
 
+def _int32_array(data: Any, what: str) -> np.ndarray:
+    if type(data) is not bytes or len(data) % 4:
+        raise TransportError(f"malformed result message ({what} is not a packed int32 array)")
+    return np.frombuffer(data, dtype="<i4")
+
+
 def decode_result(payload: bytes) -> ChunkResult:
     """Decode bytes written by ``encode_result``; offsets, counts and sizes are checked."""
     try:
@@ -642,21 +664,26 @@ def decode_result(payload: bytes) -> ChunkResult:
         )
         _count(start, "start")
         _count(size, "size")
-        templates = [_error_template(*kind) for kind in kind_list]
-        if any(type(kind_id) is not int or not 0 <= kind_id < len(templates) for kind_id in kind_ids):
+        templates = np.empty(len(kind_list), dtype=object)
+        templates[:] = [_error_template(*kind) for kind in kind_list]
+        offsets, counts = _int32_array(offsets, "offsets"), _int32_array(counts, "counts")
+        kind_ids = _int32_array(kind_ids, "kinds")
+        if len(offsets) != len(counts):
+            raise TransportError("malformed result message (offsets and error counts differ in number)")
+        if len(kind_ids) and not (0 <= kind_ids.min() and kind_ids.max() < len(templates)):
             raise TransportError("malformed result message (an error kind out of range)")
-        errors = [dict(templates[kind_id], input=value) for kind_id, value in zip(kind_ids, inputs, strict=True)]
-        failed = {}
-        end, previous = 0, -1
-        for offset, count in zip(offsets, counts, strict=True):
-            if type(offset) is not int or not previous < offset < size or type(count) is not int or count < 1:
-                raise TransportError(f"malformed result message (row offset {offset!r} or error count {count!r} "
-                                     f"out of range for a chunk of {size} rows)")
-            failed[offset] = tuple(errors[end : end + count])
-            end += count
-            previous = offset
-        if end != len(errors):
+        bad = _first_bad_row(offsets, counts, size)
+        if bad is not None:
+            raise TransportError(f"malformed result message (row offset {offsets[bad]} or error count {counts[bad]} "
+                                 f"out of range for a chunk of {size} rows)")
+        if int(counts.sum()) != len(kind_ids) or type(inputs) is not list or len(inputs) != len(kind_ids):
             raise TransportError("malformed result message (error counts do not add up)")
+        with gc_paused():  # a collection would walk the whole heap of the parent, frame included
+            errors = list(map(dict.copy, templates[kind_ids]))  # each error its own dict, built in C
+            deque(map(setitem, errors, repeat("input"), inputs), maxlen=0)
+            ends = np.cumsum(counts).tolist()
+            failed = {offset: tuple(errors[end - count:end])
+                      for offset, count, end in zip(offsets.tolist(), counts.tolist(), ends)}
         if values is not None and (type(values) is not list or len(values) != size):
             raise TransportError("malformed result message (values do not match the rows)")
         if engine not in ("columnar", "rows"):

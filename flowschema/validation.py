@@ -22,11 +22,11 @@ from flowschema.records import ColumnChunk, RecordChunk
 
 
 @contextmanager
-def _gc_paused():
-    """Pause the cyclic garbage collector while a chunk is validated.
+def gc_paused():
+    """Pause the cyclic garbage collector while a chunk is validated (or its result decoded).
 
-    Rows and their results are acyclic, but allocating hundreds of thousands of them triggers
-    full collections that walk the caller's whole heap (slow in a notebook holding big
+    Rows, errors and their results are acyclic, but allocating hundreds of thousands of them
+    triggers full collections that walk the caller's whole heap (slow in a notebook holding big
     frames). Garbage cycles a user validator makes are collected after the chunk.
     """
     enabled = gc.isenabled()
@@ -38,7 +38,7 @@ def _gc_paused():
             gc.enable()
 
 
-__all__ = ["ENGINES", "ChunkResult", "ValidationOptions", "check_engine", "validate_chunk"]
+__all__ = ["ENGINES", "ChunkResult", "ValidationOptions", "check_engine", "gc_paused", "validate_chunk"]
 
 
 
@@ -110,7 +110,7 @@ def validate_chunk(
         reason = plan.reason
         if reason is None:
             try:
-                with _gc_paused():
+                with gc_paused():
                     return _validate_columns(model, plan, chunk, options)
             except NotColumnar as exc:
                 reason = str(exc)
@@ -209,7 +209,7 @@ def _validate_rows(model: type[BaseModel], rows: list[dict], start: int, size: i
     want_values, dump = options.want_values, options.dump_values
     failed: dict[int, tuple[dict, ...]] = {}
     values: list[dict | None] | None = [] if want_values else None
-    with _gc_paused():
+    with gc_paused():
         for position, row in enumerate(rows):
             offset = position if offsets is None else offsets[position]
             try:

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from pydantic import BaseModel, field_validator
@@ -44,7 +45,8 @@ def test_a_tuple_nested_deeper_than_any_extension_travels_to_every_executor(exec
 
 def result_message(start, size, offsets, counts, kind_ids, values=None):
     kinds = [["t", ("a",), "m", None]]
-    return b"\x00" + packb([start, size, kinds, offsets, counts, kind_ids, [None] * len(kind_ids), values, "rows"])
+    packed = [np.array(numbers, dtype="<i4").tobytes() for numbers in (offsets, counts, kind_ids)]
+    return b"\x00" + packb([start, size, kinds, *packed, [None] * len(kind_ids), values, "rows"])
 
 
 @pytest.mark.parametrize(("message", "match"), [
@@ -55,6 +57,8 @@ def result_message(start, size, offsets, counts, kind_ids, values=None):
     (result_message(0, 3, [0], [1], [5]), "error kind out of range"),
     (result_message(-4, 3, [0], [1], [0]), "start is -4"),
     (result_message(0, 3, [0], [1], [0], values=[None]), "values do not match"),
+    (result_message(0, 3, [0, 2], [1], [0]), "offsets and error counts differ"),
+    (result_message(0, 3, [0], [2], [0]), "error counts do not add up"),
 ])
 def test_worker_results_are_bounds_checked(message, match):
     with pytest.raises(TransportError, match=match):

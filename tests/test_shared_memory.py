@@ -92,6 +92,18 @@ def test_without_shared_memory_chunks_take_the_pipe(pool, parcels, monkeypatch):
     assert parcels and not any(parcels)
 
 
+def test_shared_memory_filling_up_while_written_takes_the_pipe(pool, parcels, monkeypatch):
+    def full(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(shared_memory.os, "pwrite", full)
+    frame = readings()
+    checked = frame.flowschema.validate(Reading, pool)
+    assert checked[flowschema.VALID_COLUMN].equals(frame.flowschema.validate(Reading)[flowschema.VALID_COLUMN])
+    assert parcels and not any(parcels)
+    assert our_segments() == []
+
+
 def test_compression_takes_the_pipe():
     frame = readings(5_000)
     with MultiProcessingExecutor(Reading, max_workers=2, compression="lz4") as executor:
