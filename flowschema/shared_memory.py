@@ -119,9 +119,14 @@ def _segment(size: int) -> SharedMemory | None:
 
 
 @contextmanager
-def received_chunk(payload: bytes) -> Iterator[ColumnChunk | RecordChunk]:
-    """The chunk a worker was sent, its buffers read in place from their segment while the
-    ``with`` block runs; the segment is closed afterwards (the parent unlinks it)."""
+def received_chunk(payload: bytes | tuple) -> Iterator[ColumnChunk | RecordChunk]:
+    """The chunk a worker was sent: bytes (its buffers inline, or in a shared memory segment,
+    read in place while the ``with`` block runs and closed afterwards: the parent unlinks it), or
+    from Ray's object store a message and the buffers it refers to."""
+    if isinstance(payload, tuple):
+        head, buffers = payload
+        yield decode_message(chunk_message(head), list(buffers))
+        return
     message = chunk_message(payload)
     if "segment" not in message:
         yield decode_message(message)

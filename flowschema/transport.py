@@ -465,7 +465,7 @@ def _arrow_stream(arrays: list[pa.ChunkedArray]) -> bytes | None:
     return sink.getvalue().to_pybytes()
 
 
-def _read_arrow_stream(data: bytes | memoryview) -> list[pa.ChunkedArray]:
+def _read_arrow_stream(data: bytes | memoryview | np.ndarray) -> list[pa.ChunkedArray]:
     try:
         table = pa.ipc.open_stream(pa.py_buffer(data)).read_all()
         table.validate(full=True)
@@ -479,7 +479,7 @@ def _numpy_buffer(dtype_str: str, data: bytes | memoryview, size: int) -> np.nda
         dtype = np.dtype(dtype_str)
     except TypeError:
         raise TransportError(f"bad dtype {dtype_str!r} in payload") from None
-    if not isinstance(data, (bytes, memoryview)) or dtype.kind not in _NUMPY_KINDS or \
+    if not isinstance(data, (bytes, memoryview, np.ndarray)) or dtype.kind not in _NUMPY_KINDS or \
             memoryview(data).nbytes != size * dtype.itemsize:
         raise TransportError(f"bad numeric column ({dtype_str}, {len(data)} bytes for {size} rows)")
     return np.frombuffer(data, dtype=dtype)

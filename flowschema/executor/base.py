@@ -137,7 +137,7 @@ def auto_chunksize(rows: int, workers: int, largest: int = AUTO_CHUNKSIZE) -> in
     return max(1, min(largest, math.ceil(rows / (4 * workers))))
 
 
-def validate_payload(model: type[BaseModel], payload: bytes, options: bytes, compression: str | None) -> bytes:
+def validate_payload(model: type[BaseModel], payload: bytes | tuple, options: bytes, compression: str | None) -> bytes:
     """What a worker does with one chunk: decode it (reading buffers in shared memory where they
     are), ``validate_chunk`` it, encode the result.
 

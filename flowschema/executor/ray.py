@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import cloudpickle
+import numpy as np
 from pydantic import BaseModel
 
 from flowschema.errors import ChunkTimeoutError, FlowSchemaError, WorkerCrashError
@@ -40,7 +41,15 @@ from flowschema.executor.base import (
     validate_payload,
 )
 from flowschema.shared_memory import Parcel
-from flowschema.transport import check_compression, decode_result, encode_chunk
+from flowschema.transport import (
+    check_compression,
+    chunk_buffers,
+    chunk_message_of,
+    decode_result,
+    encode_chunk,
+    pack_chunk,
+    replace_buffers,
+)
 from flowschema.validation import ChunkResult, ValidationOptions
 
 __all__ = [
@@ -118,7 +127,8 @@ def cached_model(model_bytes: bytes) -> type[BaseModel]:
     return model
 
 
-def _validate_in_ray_worker(model_bytes: bytes, payload: bytes, options: bytes, compression: str | None) -> bytes:
+def _validate_in_ray_worker(model_bytes: bytes, payload: bytes | tuple, options: bytes,
+                            compression: str | None) -> bytes:
     return validate_payload(cached_model(model_bytes), payload, options, compression)
 
 
@@ -292,8 +302,7 @@ class RayExecutor(BaseExecutor):
         head, head_since = None, time.monotonic()
         try:
             while True:
-                submit_ahead(in_flight, source, self.max_inflight,
-                             lambda chunk: Parcel(encode_chunk(chunk, self.compression)),
+                submit_ahead(in_flight, source, self.max_inflight, self._pack,
                              lambda payload: self._task.remote(model_ref, payload, pickled_options,
                                                                self.compression))
                 if not in_flight:
@@ -321,6 +330,17 @@ class RayExecutor(BaseExecutor):
                 if ref is not None:
                     ray.cancel(ref, force=True)
             raise
+
+    def _pack(self, chunk: Chunk) -> Parcel:
+        """The chunk in the object store once (``ray.put``): its message as bytes (values keep their
+        exact types), its buffers as arrays the task reads in place on its node; LZ4-compressed
+        bytes instead when compression is asked for."""
+        if self.compression is not None:
+            return Parcel(encode_chunk(chunk, self.compression))
+        message = chunk_message_of(chunk)
+        buffers = [np.frombuffer(buffer, dtype=np.uint8) for buffer in chunk_buffers(message)]
+        head = pack_chunk(chunk, replace_buffers(message, range(len(buffers))), None)  # values: our exact codec
+        return Parcel(self._ray.put((head, buffers)))
 
     def _task_failure(self, chunk: Chunk, exc: Exception) -> FlowSchemaError:
         exceptions = self._ray.exceptions
