@@ -203,3 +203,19 @@ def test_stale_segments_of_dead_processes_are_removed_and_live_ones_kept(tmp_pat
     finally:
         live.unlink()
         stale.unlink(missing_ok=True)
+
+
+def test_a_ray_chunk_goes_to_the_object_store_once_its_buffers_as_arrays(local_ray):
+    from flowschema.executor.ray import RayExecutor
+    from flowschema.records import frame_chunks
+
+    frame = readings(5_000)
+    executor = RayExecutor(Reading)
+    chunk = next(frame_chunks(frame, 5_000))
+    parcel = executor._pack(chunk)
+    head, buffers = local_ray.get(parcel.payload)
+    assert isinstance(head, bytes) and len(head) < 5_000  # the values: none here but the categories
+    assert sum(buffer.nbytes for buffer in buffers) >= 5_000 * (8 + 8 + 8)
+    checked = frame.flowschema.validate(Reading, executor)
+    assert checked[flowschema.VALID_COLUMN].equals(frame.flowschema.validate(Reading)[flowschema.VALID_COLUMN])
+    executor.close()
