@@ -34,8 +34,7 @@ import logging
 import pickle
 import time
 import uuid
-from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,6 +59,7 @@ from flowschema.annotate import (
     check_arguments,
     validate_frame,
 )
+from flowschema.error_codec import ERRORS_TYPE, errors_from_arrow, errors_to_arrow, kinds_from_arrow
 from flowschema.errors import DataFileError, FlowSchemaError, WorkerCrashError
 from flowschema.executor.base import check_positive_int
 from flowschema.executor.ray import (
@@ -69,7 +69,6 @@ from flowschema.executor.ray import (
     pickled_model,
 )
 from flowschema.io import table_to_frame
-from flowschema.report import field_name
 from flowschema.streaming import (
     FILE,
     POSITION,
@@ -84,18 +83,11 @@ from flowschema.streaming import (
     part_name,
     write_part,
 )
-from flowschema.transport import packb, unpackb
 from flowschema.validation import ValidationOptions
 
 __all__ = ["ERRORS_TYPE", "FILE_COLUMN", "POSITION_COLUMN", "errors_from_arrow", "errors_to_arrow", "summarize",
            "to_pandas", "validate_dataset"]
 
-#: one error: pydantic's ``type``, ``loc`` joined as the report's ``field``, ``loc`` (msgpack of
-#: the tuple), ``msg``, ``input`` (msgpack) and ``ctx`` (msgpack; null when pydantic gives none)
-ERROR_TYPE = pa.struct([("type", pa.string()), ("field", pa.string()), ("loc", pa.binary()), ("msg", pa.string()),
-                        ("input", pa.binary()), ("ctx", pa.binary())])
-#: the Arrow type of ``_fs_errors`` in a checked dataset: per row its errors (empty when valid)
-ERRORS_TYPE = pa.list_(ERROR_TYPE)
 #: in datasets ``validate_file`` reads: the file each row comes from, and its 0-based position
 #: among the file's data rows (a ``WorkerCrashError`` names both, as for any dataset having them)
 FILE_COLUMN = "_fs_file"
@@ -105,122 +97,6 @@ METADATA_KEY = b"flowschema"
 #: the largest block (bytes) a file read on the workers is cut into: a task holds about this much
 BLOCK_BYTES = 32 * 2**20
 _LEDGER_NAME = "flowschema-ledger"
-_EMPTY: tuple = ()
-_UNKNOWN = object()
-
-
-# -- the errors column ---------------------------------------------------------------------------
-
-
-def errors_to_arrow(errors: Sequence[tuple[dict, ...]]) -> pa.ListArray:
-    """Per row a tuple of pydantic error dicts (empty when valid) as an ``ERRORS_TYPE`` array.
-
-    >>> array = errors_to_arrow([(), ({"type": "missing", "loc": ("x",), "msg": "Field required", "input": None},)])
-    >>> errors_from_arrow(array)[1][0]["loc"], array.type == ERRORS_TYPE
-    (('x',), True)
-    """
-    lengths = np.fromiter(map(len, errors), dtype=np.int32, count=len(errors))
-    offsets = np.zeros(len(errors) + 1, dtype=np.int32)
-    np.cumsum(lengths, out=offsets[1:])
-    columns: dict[str, list] = {name: [] for name in ERROR_TYPE.names}
-    packed = _Packed()
-    for position in np.flatnonzero(lengths).tolist():
-        for error in errors[position]:
-            loc_bytes, field = packed.loc(error["loc"])
-            columns["type"].append(error["type"])
-            columns["field"].append(field)
-            columns["loc"].append(loc_bytes)
-            columns["msg"].append(error["msg"])
-            columns["input"].append(packed.input(error["input"]))
-            columns["ctx"].append(packed.ctx(error["ctx"]) if "ctx" in error else None)
-    values = pa.StructArray.from_arrays([pa.array(columns[item.name], item.type) for item in ERROR_TYPE],
-                                        fields=list(ERROR_TYPE))
-    return pa.ListArray.from_arrays(pa.array(offsets), values, type=ERRORS_TYPE)
-
-
-#: values whose msgpack bytes (and decoded objects) may be shared: immutable, told apart by type
-_SHAREABLE = (type(None), bool, int, str)
-
-
-class _Packed:
-    """msgpack bytes of error parts, each distinct one packed once: errors of one kind share
-    their ``loc`` and ``ctx`` objects, and many inputs repeat (None, a code, a word)."""
-
-    def __init__(self) -> None:
-        self._locs: dict[Any, tuple[bytes, str]] = {}
-        self._inputs: dict[tuple, bytes] = {}
-        self._ctxs: dict[int, tuple[dict, bytes]] = {}
-
-    def loc(self, loc: tuple) -> tuple[bytes, str]:
-        """The packed ``loc`` and the report's field name for it."""
-        try:
-            known = self._locs.get(loc)
-        except TypeError:  # an unhashable loc part: nothing shared
-            return packb(loc), field_name(loc)
-        if known is None:
-            known = self._locs[loc] = (packb(loc), field_name(loc))
-        return known
-
-    def input(self, value: Any) -> bytes:
-        if type(value) not in _SHAREABLE:
-            return packb(value)
-        key = (type(value), value)
-        known = self._inputs.get(key)
-        if known is None:
-            known = self._inputs[key] = packb(value)
-        return known
-
-    def ctx(self, ctx: dict) -> bytes:
-        known = self._ctxs.get(id(ctx))
-        if known is None:
-            known = self._ctxs[id(ctx)] = (ctx, packb(ctx))  # the dict kept: its id stays its own
-        return known[1]
-
-
-def errors_from_arrow(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """An ``ERRORS_TYPE`` array back as an object array of tuples of pydantic's error dicts,
-    exactly as ``validate`` gives them (``()`` where a row has none). Errors of one kind share
-    their ``type``, ``loc``, ``msg`` and ``ctx`` objects."""
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks() if array.num_chunks else pa.array([], ERRORS_TYPE)
-    decoded = np.empty(len(array), dtype=object)
-    decoded.fill(_EMPTY)
-    offsets = array.offsets.to_numpy()
-    offsets = offsets - offsets[0]
-    flat = array.flatten()
-    fields = {name: flat.field(name).to_pylist() for name in ("type", "loc", "msg", "input", "ctx")}
-    kinds: dict[tuple, tuple] = {}
-    inputs: dict[bytes, Any] = {}
-    for row in np.flatnonzero(np.diff(offsets)).tolist():
-        row_errors = []
-        for at in range(offsets[row], offsets[row + 1]):
-            key = (fields["type"][at], fields["loc"][at], fields["msg"][at], fields["ctx"][at])
-            kind = kinds.get(key)
-            if kind is None:
-                ctx = None if key[3] is None else unpackb(key[3])
-                kind = kinds[key] = (key[0], unpackb(key[1]), key[2], ctx)
-            raw = fields["input"][at]
-            value = inputs.get(raw, _UNKNOWN)
-            if value is _UNKNOWN:
-                value = unpackb(raw)
-                if type(value) in _SHAREABLE:
-                    inputs[raw] = value
-            error = {"type": kind[0], "loc": kind[1], "msg": kind[2], "input": value}
-            if kind[3] is not None:
-                error["ctx"] = kind[3]
-            row_errors.append(error)
-        decoded[row] = tuple(row_errors)
-    return decoded
-
-
-def _kinds_from_arrow(array: pa.Array) -> Counter:
-    """``error_kinds`` of the rows of an ``ERRORS_TYPE`` array, read from its ``field`` and
-    ``type`` alone (no input is decoded)."""
-    offsets = array.offsets.to_numpy()
-    offsets = offsets - offsets[0]
-    flat = array.flatten()
-    pairs = list(zip(flat.field("field").to_pylist(), flat.field("type").to_pylist()))
-    return Counter(tuple(pairs[offsets[row]:offsets[row + 1]]) for row in range(len(array)))
 
 
 def _errors_array(batch: pa.Table | pd.DataFrame) -> pa.Array:
@@ -543,7 +419,7 @@ class _BatchSummary:
         errors = errors_column.take(failing)
         quota = ray.get(self.ledger.sample_quota.remote(self.run, None, len(failing))) if len(failing) else 0
         sample = _annotated_rows(batch, failing[:quota], errors_from_arrow(errors[:quota])) if quota else None
-        outcome = BatchOutcome(len(batch), len(failing), _kinds_from_arrow(errors), sample, (),
+        outcome = BatchOutcome(len(batch), len(failing), kinds_from_arrow(errors), sample, (),
                                columns=tuple(_data_columns(batch)))
         return pd.DataFrame({"outcome": [pickle.dumps((outcome, _run_metadata(batch)))]})
 
@@ -695,7 +571,7 @@ class _BatchFinisher:
         if self.parts is not None and len(failing):
             part = part_name(number, first)
             write_part(self.parts, part, failing_rows_table(rows, self.text_columns))
-        return BatchOutcome(len(piece), len(failing), _kinds_from_arrow(errors), rows.iloc[:quota] if quota else None,
+        return BatchOutcome(len(piece), len(failing), kinds_from_arrow(errors), rows.iloc[:quota] if quota else None,
                             (number, first), part, tuple(_data_columns(piece)))
 
 
