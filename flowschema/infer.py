@@ -133,7 +133,7 @@ def infer_model_from_file(
     >>> infer_model_from_file(path, "Point").model_fields["x"].metadata
     [Ge(ge=1), Le(le=3)]
     """
-    from flowschema.streaming import _read_batches
+    from flowschema.streaming import read_batches
 
     _check_options(name, categories, ranges, patterns, sample)
     if isinstance(batch_rows, bool) or not isinstance(batch_rows, int) or batch_rows < 1:
@@ -142,7 +142,7 @@ def infer_model_from_file(
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
     try:
-        batches, _ = _read_batches(path, min(batch_rows, sample or batch_rows))
+        batches, _ = read_batches(path, min(batch_rows, sample or batch_rows))
         stats = _file_stats(_first_rows(batches, sample), categories, patterns)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, pa.ArrowException, OSError) as exc:
         raise DataFileError(f"{path} cannot be read: {type(exc).__name__}: {str(exc).strip()}") from exc

@@ -77,10 +77,10 @@ from flowschema.streaming import (
     FileReport,
     FileSet,
     RunTotals,
-    _read_batches,
     failing_rows_table,
     file_format,
     part_name,
+    read_batches,
     write_part,
 )
 from flowschema.validation import ValidationOptions
@@ -529,7 +529,7 @@ class _UnitReader:
 
 def _read_unit(unit: _Unit, chunksize: int) -> Iterator[pa.Table | pd.DataFrame]:
     if unit.row_groups is None:
-        batches, _ = _read_batches(Path(unit.path), chunksize, unit.label)
+        batches, _ = read_batches(Path(unit.path), chunksize, unit.label)
         for frame in batches:
             positions = frame.index.to_numpy()
             frame = frame.reset_index(drop=True)

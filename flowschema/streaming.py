@@ -270,7 +270,7 @@ def file_format(path: Path) -> str:
     raise ValueError(f"cannot tell the format of {path}: use a .csv (.csv.gz, .tsv) or .parquet file")
 
 
-def _read_batches(path: Path, chunksize: int, name: str | None = None) -> tuple[Iterator[pd.DataFrame], bool]:
+def read_batches(path: Path, chunksize: int, name: str | None = None) -> tuple[Iterator[pd.DataFrame], bool]:
     """Batches of ``chunksize`` rows, each indexed by position in the file; and whether CSV.
     Errors name the file as ``name`` (its path by default)."""
     name = str(path) if name is None else name
@@ -404,7 +404,7 @@ def check_files(files: FileSet) -> None:
 def _set_batches(files: FileSet, chunksize: int) -> Iterator[pd.DataFrame]:
     """The set's batches in order, each indexed by file and position in the file."""
     for path, label in zip(files.paths, files.labels):
-        batches, _ = _read_batches(path, chunksize, label)
+        batches, _ = read_batches(path, chunksize, label)
         for batch in batches:
             batch.index = pd.MultiIndex.from_arrays([np.full(len(batch), label, dtype=object), batch.index],
                                                     names=[FILE, POSITION])
@@ -679,7 +679,7 @@ def validate_file(
         return _validate_on_ray_workers(files, model, chunksize, invalid_out, listener, options)
     if files is None:
         source = str(Path(path))
-        batches, text = _read_batches(Path(path), chunksize)
+        batches, text = read_batches(Path(path), chunksize)
         writer = _InvalidRowsWriter(Path(invalid_out), text) if invalid_out is not None else None
     else:
         check_files(files)
