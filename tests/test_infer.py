@@ -505,28 +505,12 @@ class CodeAsRepr:
         return self.code
 
 
-class CodeFloat(float):
+class CodeFloat(CodeAsRepr, float):
     """A float whose repr and format are Python code."""
 
-    code = ""
 
-    def __repr__(self) -> str:
-        return self.code
-
-    def __format__(self, spec: str) -> str:
-        return self.code
-
-
-class CodeStr(str):
+class CodeStr(CodeAsRepr, str):
     """A str whose repr and format are Python code."""
-
-    code = ""
-
-    def __repr__(self) -> str:
-        return self.code
-
-    def __format__(self, spec: str) -> str:
-        return self.code
 
 
 @pytest.mark.parametrize("build, message", [
