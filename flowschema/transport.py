@@ -442,12 +442,14 @@ _BUFFER_COLUMNS = ("np", "tz", "cat")
 
 def chunk_buffers(message: dict) -> list:
     """The buffers of a chunk message, in order: each column's, then the Arrow stream's."""
-    buffers = [column[2] for column in message["columns"] if column[0] in _BUFFER_COLUMNS]
+    buffers = [column[2] for column in message.get("columns", ()) if column[0] in _BUFFER_COLUMNS]
     return buffers + ([message["arrow"]] if message.get("arrow") is not None else [])
 
 
 def replace_buffers(message: dict, references: list) -> dict:
     """``message`` with its buffers (in ``chunk_buffers``' order) replaced by ``references``."""
+    if "columns" not in message:  # records: no buffers
+        return message
     references = iter(references)
     columns = [[*column[:2], next(references), *column[3:]] if column[0] in _BUFFER_COLUMNS else column
                for column in message["columns"]]

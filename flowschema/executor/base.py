@@ -8,19 +8,16 @@ method here, so every executor gets it for free.
 from __future__ import annotations
 
 import math
-import pickle
 import uuid
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from pydantic import BaseModel
 
 from flowschema.records import ColumnChunk, RecordChunk, record_chunks
-from flowschema.shared_memory import Parcel, received_chunk
-from flowschema.transport import encode_result
-from flowschema.validation import ChunkResult, ValidationOptions, validate_chunk
+from flowschema.validation import ChunkResult, ValidationOptions
 
 __all__ = [
     "COLUMNAR_CHUNKSIZE",
@@ -31,8 +28,6 @@ __all__ = [
     "check_model",
     "check_positive_int",
     "check_timeout",
-    "submit_ahead",
-    "validate_payload",
 ]
 
 #: rows per chunk for executors that ship chunks to workers: a few tens of milliseconds of work
@@ -108,25 +103,6 @@ def check_chunksize(chunksize: Any) -> int | None:
     return check_positive_int("chunksize", chunksize, "automatic")
 
 
-def submit_ahead(in_flight: deque, chunks: Iterator[Chunk], limit: int, pack: Callable[[Chunk], Parcel],
-                 submit: Callable[[bytes], Any]) -> None:
-    """Pack and submit chunks until ``limit`` are in flight or ``chunks`` runs out.
-
-    Each entry of ``in_flight`` is ``(chunk, parcel, handle)``, oldest first; ``pack`` makes a
-    chunk's ``Parcel`` (its payload, and the shared memory holding its buffers, released by the
-    caller when it drops the entry), ``submit`` sends a payload to a worker and returns a handle
-    for its result (a Future, a Ray ObjectRef). If ``submit`` raises, its chunk stays in
-    ``in_flight`` with the handle None, to be sent again.
-    """
-    while len(in_flight) < limit:
-        chunk = next(chunks, None)
-        if chunk is None:
-            return
-        parcel = pack(chunk)
-        in_flight.append((chunk, parcel, None))  # kept even if submitting fails (a broken pool)
-        in_flight[-1] = (chunk, parcel, submit(parcel.payload))
-
-
 def auto_chunksize(rows: int, workers: int, largest: int = AUTO_CHUNKSIZE) -> int:
     """Rows per chunk for ``rows`` rows on ``workers`` workers: ``largest``, or fewer so that
     every worker gets about four chunks.
@@ -135,18 +111,6 @@ def auto_chunksize(rows: int, workers: int, largest: int = AUTO_CHUNKSIZE) -> in
     (13, 5000)
     """
     return max(1, min(largest, math.ceil(rows / (4 * workers))))
-
-
-def validate_payload(model: type[BaseModel], payload: bytes | tuple, options: bytes, compression: str | None) -> bytes:
-    """What a worker does with one chunk: decode it (reading buffers in shared memory where they
-    are), ``validate_chunk`` it, encode the result.
-
-    ``options`` is a cloudpickled ``ValidationOptions`` (its ``context`` may come from a notebook).
-    """
-    with received_chunk(payload) as chunk:
-        result = validate_chunk(model, chunk, pickle.loads(options))
-        del chunk  # its views into the segment go before the segment is closed
-    return encode_result(result, compression)
 
 
 class BaseExecutor(ABC):

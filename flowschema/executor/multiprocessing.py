@@ -16,7 +16,6 @@ import math
 import multiprocessing
 import os
 import signal
-from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -25,6 +24,7 @@ import cloudpickle
 from pydantic import BaseModel
 
 from flowschema.errors import ChunkTimeoutError, WorkerCrashError
+from flowschema.executor._pool import InFlight, map_in_order, validate_payload
 from flowschema.executor.base import (
     AUTO_CHUNKSIZE,
     COLUMNAR_CHUNKSIZE,
@@ -33,12 +33,10 @@ from flowschema.executor.base import (
     auto_chunksize,
     check_positive_int,
     check_timeout,
-    submit_ahead,
-    validate_payload,
 )
 from flowschema.executor.lifeline import ProcessIdentity, die_with, identity
-from flowschema.shared_memory import Parcel, pack_for_worker, remove_stale_segments
-from flowschema.transport import check_compression, decode_result
+from flowschema.shared_memory import pack_for_worker, remove_stale_segments
+from flowschema.transport import check_compression
 from flowschema.validation import ChunkResult, ValidationOptions
 
 __all__ = ["MultiProcessingExecutor", "MultiprocessingExecutor", "WorkerCrashError", "available_cpus"]
@@ -172,46 +170,43 @@ class MultiProcessingExecutor(BaseExecutor):
             self._workers.update(getattr(pool, "_processes", None) or {})
 
     def map_chunks(self, chunks: Iterable[Chunk], options: ValidationOptions) -> Iterator[ChunkResult]:
-        options = cloudpickle.dumps(options)  # a context object from a notebook cell travels by value
-        in_flight: deque[tuple[Chunk, Parcel, Future]] = deque()
-        source = iter(chunks)
-        try:
-            while True:
-                try:
-                    submit_ahead(in_flight, source, self.max_inflight,
-                                 lambda chunk: pack_for_worker(chunk, self.compression),
-                                 lambda payload: self._submit(payload, options))
-                    if not in_flight:
-                        return
-                    chunk, payload, future = in_flight[0]
-                    # Results come in order, so the oldest chunk has been running at least since
-                    # it became the oldest: the timeout never fires early.
-                    result = decode_result(future.result(timeout=self.timeout))
-                except BrokenProcessPool:  # a worker died: found waiting for a result, or submitting
-                    self._recover(in_flight, options)
-                    continue
-                except TimeoutError:
-                    raise ChunkTimeoutError(
-                        f"validating rows {chunk.start}..{chunk.start + chunk.size - 1} (0-based positions) against "
-                        f"{self.schema_model.__name__} took more than timeout={self.timeout} s; the workers were "
-                        "stopped and no partial result is returned. A validator that hangs on these rows is the "
-                        "usual cause: try them with executor='sync' and Ctrl-C to see where it is"
-                    ) from None
-                in_flight.popleft()[1].release()
-                yield result
-        except GeneratorExit:
-            for _, _, future in in_flight:  # the consumer stopped early: drop what was not started
-                if future is not None:
-                    future.cancel()
-            raise
-        except BaseException:  # Ctrl-C, a timeout or an error: no worker may outlive the call
-            self._kill_pool()
-            raise
-        finally:  # every chunk still in flight frees its shared memory, whatever ended the call
-            for _, parcel, _ in in_flight:
-                parcel.release()
+        pickled_options = cloudpickle.dumps(options)  # a context object from a notebook cell travels by value
 
-    def _recover(self, in_flight: deque[tuple[Chunk, Parcel, Future]], options: bytes) -> None:
+        def submit(payload: bytes) -> Future | None:
+            try:
+                return self._submit(payload, pickled_options)
+            except BrokenProcessPool:  # a worker died: found submitting (None), recovered by wait
+                return None
+
+        def wait(in_flight: InFlight) -> bytes | None:
+            chunk, _, future = in_flight[0]
+            try:  # results come in order: the oldest chunk has been running at least since it became the oldest
+                if future is None:
+                    raise BrokenProcessPool("found broken while submitting")
+                return future.result(timeout=self.timeout)
+            except BrokenProcessPool:  # a worker died: found waiting for a result, or submitting
+                self._recover(in_flight, pickled_options)
+                return None
+            except TimeoutError:
+                raise ChunkTimeoutError(
+                    f"validating rows {chunk.start}..{chunk.start + chunk.size - 1} (0-based positions) against "
+                    f"{self.schema_model.__name__} took more than timeout={self.timeout} s; the workers were "
+                    "stopped and no partial result is returned. A validator that hangs on these rows is the "
+                    "usual cause: try them with executor='sync' and Ctrl-C to see where it is"
+                ) from None
+
+        def stop(in_flight: InFlight, exc: BaseException) -> None:
+            if isinstance(exc, GeneratorExit):  # the consumer stopped early: drop what was not started
+                for _, _, future in in_flight:
+                    if future is not None:
+                        future.cancel()
+            else:  # Ctrl-C, a timeout or an error: no worker may outlive the call
+                self._kill_pool()
+
+        return map_in_order(chunks, self.max_inflight, lambda chunk: pack_for_worker(chunk, self.compression),
+                            submit, wait, stop)
+
+    def _recover(self, in_flight: InFlight, options: bytes) -> None:
         """A worker died: retry the chunks in flight one at a time on fresh pools.
 
         Retrying alone pins the death on the chunk that causes it; that chunk gets ``MAX_RETRIES``

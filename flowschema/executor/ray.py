@@ -21,7 +21,6 @@ import os
 import socket
 import sys
 import time
-from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -30,6 +29,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from flowschema.errors import ChunkTimeoutError, FlowSchemaError, WorkerCrashError
+from flowschema.executor._pool import InFlight, map_in_order, validate_payload
 from flowschema.executor.base import (
     COLUMNAR_CHUNKSIZE,
     BaseExecutor,
@@ -37,15 +37,12 @@ from flowschema.executor.base import (
     auto_chunksize,
     check_positive_int,
     check_timeout,
-    submit_ahead,
-    validate_payload,
 )
 from flowschema.shared_memory import Parcel
 from flowschema.transport import (
     check_compression,
     chunk_buffers,
     chunk_message_of,
-    decode_result,
     encode_chunk,
     pack_chunk,
     replace_buffers,
@@ -297,39 +294,34 @@ class RayExecutor(BaseExecutor):
         ray = self._ray
         model_ref = self._ready()
         pickled_options = cloudpickle.dumps(options)
-        in_flight: deque[tuple[Chunk, Parcel, Any]] = deque()
-        source = iter(chunks)
-        head, head_since = None, time.monotonic()
-        try:
-            while True:
-                submit_ahead(in_flight, source, self.max_inflight, self._pack,
-                             lambda payload: self._task.remote(model_ref, payload, pickled_options,
-                                                               self.compression))
-                if not in_flight:
-                    return
-                chunk, _, ref = in_flight[0]
-                if ref is not head:  # results come in order: the oldest task has run at least since now
-                    head, head_since = ref, time.monotonic()
-                ready, _ = ray.wait([ref], timeout=_WAIT_SECONDS)
-                if not ready:
-                    if self.timeout is not None and time.monotonic() - head_since > self.timeout:
-                        raise ChunkTimeoutError(
-                            f"validating {_rows(chunk)} against {self.schema_model.__name__} took more than "
-                            f"timeout={self.timeout} s; its task was cancelled and no partial result is returned. "
-                            "A validator that hangs on these rows is the usual cause: try them with executor='sync'"
-                        )
-                    continue
-                try:
-                    payload = ray.get(ref)
-                except ray.exceptions.RayError as exc:
-                    raise self._task_failure(chunk, exc) from exc
-                in_flight.popleft()
-                yield decode_result(payload)
-        except BaseException:  # Ctrl-C, an early stop or a failure: cancel what is still running
+        head: list = [None, time.monotonic()]  # the oldest task, and since when it has been the oldest
+
+        def wait(in_flight: InFlight) -> bytes | None:
+            chunk, _, ref = in_flight[0]
+            if ref is not head[0]:  # results come in order: the oldest task has run at least since now
+                head[:] = [ref, time.monotonic()]
+            ready, _ = ray.wait([ref], timeout=_WAIT_SECONDS)
+            if not ready:
+                if self.timeout is not None and time.monotonic() - head[1] > self.timeout:
+                    raise ChunkTimeoutError(
+                        f"validating {_rows(chunk)} against {self.schema_model.__name__} took more than "
+                        f"timeout={self.timeout} s; its task was cancelled and no partial result is returned. "
+                        "A validator that hangs on these rows is the usual cause: try them with executor='sync'"
+                    )
+                return None
+            try:
+                return ray.get(ref)
+            except ray.exceptions.RayError as exc:
+                raise self._task_failure(chunk, exc) from exc
+
+        def stop(in_flight: InFlight, exc: BaseException) -> None:  # Ctrl-C, an early stop or a failure
             for _, _, ref in in_flight:
                 if ref is not None:
                     ray.cancel(ref, force=True)
-            raise
+
+        return map_in_order(chunks, self.max_inflight, self._pack,
+                            lambda payload: self._task.remote(model_ref, payload, pickled_options, self.compression),
+                            wait, stop)
 
     def _pack(self, chunk: Chunk) -> Parcel:
         """The chunk in the object store once (``ray.put``): its message as bytes (values keep their
