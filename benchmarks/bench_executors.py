@@ -29,6 +29,7 @@ import pandas as pd
 import flowschema
 from flowschema import annotate, transport
 from flowschema.datasets import Flight, load_flights
+import flowschema.executor._pool as pool_module
 import flowschema.executor.multiprocessing as mp_module
 import flowschema.executor.ray as ray_module
 
@@ -47,8 +48,7 @@ def timed(owner, attribute, phase):
 
 timed(mp_module, "pack_for_worker", "pack")
 timed(ray_module.RayExecutor, "_pack", "pack")
-timed(mp_module, "decode_result", "decode")
-timed(ray_module, "decode_result", "decode")
+timed(pool_module, "decode_result", "decode")
 timed(annotate._Assembly, "add", "assemble")
 timed(annotate._Assembly, "annotated", "assemble")
 
