@@ -7,6 +7,7 @@ outcomes, reassembled in input order -> the input frame plus ``_fs_valid`` and `
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import time
 import warnings
 from collections import deque
@@ -298,21 +299,22 @@ def _annotated_frames(frames: Iterable[pd.DataFrame], model: type[BaseModel], ru
             start += len(data)
 
     due = 0
-    for result in runner.map_chunks(chunks(), options):
-        if result.start != due:
-            raise FlowSchemaError(
-                f"{runner!r} returned rows {result.start}..{result.start + result.size - 1} "
-                f"when rows from {due} were due; no partial result is returned"
-            )
-        due += result.size
-        while pending[0].complete:  # frames without rows
-            yield pending.popleft().annotated(model, runner, metadata)
-        pending[0].add(result)
-        bar.update(result.size)
-        if listener is not None:
-            listener.chunk_done(result)
-        if pending[0].complete:
-            yield pending.popleft().annotated(model, runner, metadata)
+    with _CollectorPause(active=not runner.in_process) as collector:
+        for result in runner.map_chunks(chunks(), options):
+            if result.start != due:
+                raise FlowSchemaError(
+                    f"{runner!r} returned rows {result.start}..{result.start + result.size - 1} "
+                    f"when rows from {due} were due; no partial result is returned"
+                )
+            due += result.size
+            while pending[0].complete:  # frames without rows
+                yield from collector.resumed(pending.popleft().annotated(model, runner, metadata))
+            pending[0].add(result)
+            bar.update(result.size)
+            if listener is not None:
+                listener.chunk_done(result)
+            if pending[0].complete:
+                yield from collector.resumed(pending.popleft().annotated(model, runner, metadata))
     while pending:
         assembly = pending.popleft()
         if not assembly.complete:
@@ -321,6 +323,36 @@ def _annotated_frames(frames: Iterable[pd.DataFrame], model: type[BaseModel], ru
                 "no partial result is returned"
             )
         yield assembly.annotated(model, runner, metadata)
+
+
+class _CollectorPause:
+    """Pause the cyclic garbage collector (when ``active``) while the results of workers elsewhere
+    are gathered, from the first chunk until a frame is complete; ``resumed`` yields a frame to
+    the caller with the collector as the caller had it. Each result adds thousands of error
+    dicts: re-enabling the collector after every chunk starts full collections over the whole
+    heap again and again. Runs that validate in this process leave it alone (``validate_chunk``
+    pauses it per chunk), so that the garbage of user validators is collected as it goes."""
+
+    def __init__(self, active: bool) -> None:
+        self.active = active and gc.isenabled()  # a caller who disabled it keeps it disabled
+
+    def __enter__(self) -> _CollectorPause:
+        if self.active:
+            gc.disable()
+        return self
+
+    def resumed(self, frame: pd.DataFrame) -> Iterator[pd.DataFrame]:
+        if self.active:
+            gc.enable()
+        try:
+            yield frame
+        finally:
+            if self.active:
+                gc.disable()
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.active:
+            gc.enable()
 
 
 def original_columns(frame: pd.DataFrame) -> pd.DataFrame:

@@ -6,9 +6,13 @@ small msgpack message naming the segment and where each buffer lies in it; the w
 segment and reads the buffers where they are, without a copy. Everything else (object columns,
 categories, zones) travels in the message as before.
 
-A segment lives exactly as long as its chunk is in flight: ``Parcel.release()`` (called on every
-path that drops the chunk) closes and unlinks it. The parent fills a segment with ``pwrite``: no
-page faults in the parent, and a full ``/dev/shm`` is an error to recover from, not a SIGBUS.
+A segment belongs to one run (``Segments``): packed into by one chunk at a time, it is handed back
+when that chunk's result is in and filled again by a later chunk of the same run (allocating
+fresh pages for every chunk and freeing them costs the parent several times the copy itself).
+Every other path that drops a chunk (an early stop, Ctrl-C, a dead worker, an error) unlinks its
+segment at once, and the end of the run unlinks the spare ones: nothing outlives the run. The
+parent fills a segment with ``pwrite``: no page faults in the parent, and a full ``/dev/shm`` is
+an error to recover from, not a SIGBUS.
 Segments are named ``fs_<pid>_<n>``: one whose creator is dead (a parent killed with SIGKILL) is
 removed by the next executor started on the machine (``remove_stale_segments``), and meanwhile
 by Python's resource tracker, which unlinks what a dead parent leaves registered. Workers attach
@@ -38,7 +42,7 @@ from flowschema.transport import (
     replace_buffers,
 )
 
-__all__ = ["SHM_DIR", "Parcel", "pack_for_worker", "received_chunk", "remove_stale_segments"]
+__all__ = ["SHM_DIR", "Parcel", "Segments", "pack_for_worker", "received_chunk", "remove_stale_segments"]
 
 #: where Linux keeps POSIX shared memory
 SHM_DIR = "/dev/shm"
@@ -47,37 +51,87 @@ _ALIGNMENT = 64  # each buffer starts on a cache line (and numpy's alignment)
 _counter = itertools.count()
 
 
+class Segments:
+    """The shared memory segments of one run: ``take`` one for a chunk, ``give_back`` it when the
+    chunk's worker is done with it (a later chunk reuses it), and ``close`` at the end of the run
+    unlinks the spare ones. Used as a context manager, it closes itself."""
+
+    def __init__(self) -> None:
+        self._spare: list[SharedMemory] = []
+
+    def take(self, size: int) -> SharedMemory | None:
+        """A segment of at least ``size`` bytes: a spare one, else a new one (a spare too small
+        for this chunk is unlinked, so that the spares stay as many as the chunks in flight);
+        None when ``size`` is too small to be worth a segment, or when there is no shared memory."""
+        if size < 4096:  # a few bytes travel faster in the message
+            return None
+        for position, segment in enumerate(self._spare):
+            if segment.size >= size:
+                return self._spare.pop(position)
+        if self._spare:
+            _unlink(self._spare.pop())
+        try:
+            return SharedMemory(name=f"{_PREFIX}{os.getpid()}_{next(_counter)}", create=True, size=size)
+        except OSError:  # no /dev/shm, or no room for its name
+            return None
+
+    def give_back(self, segment: SharedMemory) -> None:
+        self._spare.append(segment)
+
+    def close(self) -> None:
+        """Unlink the spare segments."""
+        spare, self._spare = self._spare, []
+        for segment in spare:
+            _unlink(segment)
+
+    def __enter__(self) -> Segments:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _unlink(segment: SharedMemory) -> None:
+    segment.close()
+    try:
+        segment.unlink()
+    except FileNotFoundError:  # removed already (a stale-segment sweep raced us)
+        pass
+
+
 @dataclass
 class Parcel:
     """A chunk as it travels: the payload sent to the worker, and the segment holding its
-    buffers (None: the buffers are in the payload)."""
+    buffers (None: the buffers are in the payload) with the run's ``Segments`` it came from."""
 
     payload: bytes
     segment: SharedMemory | None = None
+    segments: Segments | None = None
 
-    def release(self) -> None:
-        """Free the segment (once; later calls do nothing)."""
+    def release(self, reuse: bool = False) -> None:
+        """Free the segment (once; later calls do nothing): hand it back to its run for a later
+        chunk when ``reuse`` (the worker has answered: it reads the segment no more), else unlink it."""
         segment, self.segment = self.segment, None
-        if segment is not None:
-            segment.close()
-            try:
-                segment.unlink()
-            except FileNotFoundError:  # removed already (a stale-segment sweep raced us)
-                pass
+        if segment is None:
+            return
+        if reuse and self.segments is not None:
+            self.segments.give_back(segment)
+        else:
+            _unlink(segment)
 
 
-def pack_for_worker(chunk: ColumnChunk | RecordChunk, compression: str | None) -> Parcel:
-    """The chunk's buffers in a new shared memory segment, its message in the payload; the
-    pipe instead (everything in the payload) when there is no room, when compression is asked
-    for, or when the chunk has no buffers worth sharing."""
+def pack_for_worker(chunk: ColumnChunk | RecordChunk, compression: str | None, segments: Segments) -> Parcel:
+    """The chunk's buffers in a shared memory segment of the run's ``segments``, its message in
+    the payload; the pipe instead (everything in the payload) when there is no room, when
+    compression is asked for, or when the chunk has no buffers worth sharing."""
     message = chunk_message_of(chunk)
     buffers = chunk_buffers(message) if isinstance(chunk, ColumnChunk) and compression is None else []
     views = [memoryview(buffer).cast("B") for buffer in buffers]
     spans = _spans(views)
-    segment = _segment(spans[-1][0] + spans[-1][1] if spans else 0)
+    segment = segments.take(spans[-1][0] + spans[-1][1] if spans else 0)
     if segment is None:
         return Parcel(pack_chunk(chunk, message, compression))
-    parcel = Parcel(b"", segment)
+    parcel = Parcel(b"", segment, segments)
     try:
         for view, (position, _) in zip(views, spans):
             _write(segment, view, position)
@@ -105,17 +159,6 @@ def _write(segment: SharedMemory, view: memoryview, position: int) -> None:
     done = 0
     while done < view.nbytes:
         done += os.pwrite(segment._fd, view[done:], position + done)
-
-
-def _segment(size: int) -> SharedMemory | None:
-    """A new segment of ``size`` bytes; None if it is too small to be worth one, or if there is
-    no shared memory."""
-    if size < 4096:  # a few bytes travel faster in the message
-        return None
-    try:
-        return SharedMemory(name=f"{_PREFIX}{os.getpid()}_{next(_counter)}", create=True, size=size)
-    except OSError:  # no /dev/shm, or no room for its name
-        return None
 
 
 @contextmanager

@@ -457,14 +457,15 @@ def replace_buffers(message: dict, references: list) -> dict:
     return {**message, "columns": columns, "arrow": arrow}
 
 
-def _arrow_stream(arrays: list[pa.ChunkedArray]) -> bytes | None:
+def _arrow_stream(arrays: list[pa.ChunkedArray]) -> memoryview | None:
+    """The Arrow IPC stream of ``arrays``, as a view of Arrow's own buffer (not copied again)."""
     if not arrays:
         return None
     table = pa.Table.from_arrays(arrays, names=[str(position) for position in range(len(arrays))])
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
-    return sink.getvalue().to_pybytes()
+    return memoryview(sink.getvalue())
 
 
 def _read_arrow_stream(data: bytes | memoryview | np.ndarray) -> list[pa.ChunkedArray]:

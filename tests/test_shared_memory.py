@@ -3,6 +3,7 @@ shared memory is missing, and no segment left behind on any path that drops a ch
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -56,8 +57,8 @@ def parcels(monkeypatch):
     packed = []
     pack = shared_memory.pack_for_worker
 
-    def recording(chunk, compression):
-        parcel = pack(chunk, compression)
+    def recording(chunk, compression, segments):
+        parcel = pack(chunk, compression, segments)
         packed.append(parcel.segment is not None)
         return parcel
 
@@ -79,6 +80,56 @@ def test_chunks_travel_in_shared_memory_and_give_the_sync_answer(pool, parcels):
     assert typed(list(checked[flowschema.ERRORS_COLUMN])) == typed(list(expected[flowschema.ERRORS_COLUMN]))
     assert parcels and all(parcels)  # every chunk went through shared memory
     assert our_segments() == []
+
+
+def test_a_run_reuses_its_segments_chunk_after_chunk(pool, monkeypatch):
+    """A chunk's segment is filled again by a later chunk once its worker has answered: a run
+    creates about as many segments as it has chunks in flight, not one per chunk."""
+    names = []
+    pack = shared_memory.pack_for_worker
+
+    def recording(chunk, compression, segments):
+        parcel = pack(chunk, compression, segments)
+        names.append(parcel.segment.name)
+        return parcel
+
+    monkeypatch.setattr("flowschema.executor.multiprocessing.pack_for_worker", recording)
+    frame = readings(3 * ROWS)
+    checked = frame.flowschema.validate(Reading, pool)
+    assert typed(list(checked[flowschema.ERRORS_COLUMN])) == \
+        typed(list(frame.flowschema.validate(Reading)[flowschema.ERRORS_COLUMN]))
+    assert len(names) == -(-3 * ROWS // 3_000)
+    assert len(set(names)) <= pool.max_inflight + 1 < len(names)
+    assert our_segments() == []  # the spare ones went with the run
+
+
+@pytest.mark.parametrize("caller_enabled", [True, False])
+def test_the_collector_is_paused_while_a_frame_comes_back_and_the_caller_keeps_theirs(pool, caller_enabled):
+    """Thousands of error dicts per result: no collection over the parent's heap while a frame's
+    results come in; between frames, and after, the collector is as the caller had it."""
+    collections = []
+
+    def record(phase, info):
+        collections.append(phase)
+
+    list(flowschema.validate_iter([readings(100)], Reading, pool, progress=False))  # imports done
+    was_enabled = gc.isenabled()
+    gc.callbacks.append(record)
+    try:
+        if not caller_enabled:
+            gc.disable()
+        stream = flowschema.validate_iter((readings() for _ in range(2)), Reading, pool, progress=False)
+        first = next(stream)
+        during_first = len(collections)
+        assert gc.isenabled() is caller_enabled
+        rest = list(stream)
+        assert gc.isenabled() is caller_enabled
+    finally:
+        gc.callbacks.remove(record)
+        if was_enabled:
+            gc.enable()
+    assert during_first == 0
+    assert (~first[flowschema.VALID_COLUMN]).sum() > 10_000 and len(rest) == 1
 
 
 def test_without_shared_memory_chunks_take_the_pipe(pool, parcels, monkeypatch):

@@ -50,7 +50,7 @@ def map_in_order(chunks: Iterable[Chunk], limit: int, pack: Callable[[Chunk], Pa
             payload = wait(in_flight)
             if payload is None:
                 continue
-            in_flight.popleft()[1].release()
+            in_flight.popleft()[1].release(reuse=True)  # its worker has answered
             yield decode_result(payload)
     except BaseException as exc:
         stop(in_flight, exc)

@@ -128,6 +128,9 @@ class BaseExecutor(ABC):
     run_chunksize: int = 1
     #: chunks read from the input but not yet yielded, at most
     max_inflight: int = 1
+    #: whether ``validate_chunk`` runs in this process (user validators' garbage is then this
+    #: process's to collect after each chunk); executors with workers say False
+    in_process: bool = True
 
     def __init__(self, schema_model: type[BaseModel], chunksize: int | None = None) -> None:
         self.schema_model = check_model(schema_model)

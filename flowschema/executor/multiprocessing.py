@@ -35,7 +35,7 @@ from flowschema.executor.base import (
     check_timeout,
 )
 from flowschema.executor.lifeline import ProcessIdentity, die_with, identity
-from flowschema.shared_memory import pack_for_worker, remove_stale_segments
+from flowschema.shared_memory import Segments, pack_for_worker, remove_stale_segments
 from flowschema.transport import check_compression
 from flowschema.validation import ChunkResult, ValidationOptions
 
@@ -114,6 +114,7 @@ class MultiProcessingExecutor(BaseExecutor):
     """
 
     name = "multiprocessing"
+    in_process = False
     run_chunksize = 100
 
     def __init__(
@@ -203,8 +204,9 @@ class MultiProcessingExecutor(BaseExecutor):
             else:  # Ctrl-C, a timeout or an error: no worker may outlive the call
                 self._kill_pool()
 
-        return map_in_order(chunks, self.max_inflight, lambda chunk: pack_for_worker(chunk, self.compression),
-                            submit, wait, stop)
+        with Segments() as segments:  # reused chunk after chunk; the spare ones unlinked when the run ends
+            yield from map_in_order(chunks, self.max_inflight,
+                                    lambda chunk: pack_for_worker(chunk, self.compression, segments), submit, wait, stop)
 
     def _recover(self, in_flight: InFlight, options: bytes) -> None:
         """A worker died: retry the chunks in flight one at a time on fresh pools.

@@ -252,6 +252,7 @@ class RayExecutor(BaseExecutor):
     """
 
     name = "ray"
+    in_process = False
     run_chunksize = 100
 
     def __init__(
