@@ -10,9 +10,11 @@ A segment belongs to one run (``Segments``): packed into by one chunk at a time,
 when that chunk's result is in and filled again by a later chunk of the same run (allocating
 fresh pages for every chunk and freeing them costs the parent several times the copy itself).
 Every other path that drops a chunk (an early stop, Ctrl-C, a dead worker, an error) unlinks its
-segment at once, and the end of the run unlinks the spare ones: nothing outlives the run. The
-parent fills a segment with ``pwrite``: no page faults in the parent, and a full ``/dev/shm`` is
-an error to recover from, not a SIGBUS.
+segment at once, and the end of the run unlinks the spare ones: nothing outlives the run. A new
+segment's memory is reserved whole (``posix_fallocate``) before anything is written into it, so
+that a full ``/dev/shm`` is an error to recover from (the chunk takes the pipe), never a SIGBUS;
+the parent then copies the buffers in through its mapping (memcpy speed, several times
+``pwrite``'s on a reused segment).
 Segments are named ``fs_<pid>_<n>``: one whose creator is dead (a parent killed with SIGKILL) is
 removed by the next executor started on the machine (``remove_stale_segments``), and meanwhile
 by Python's resource tracker, which unlinks what a dead parent leaves registered. Workers attach
@@ -70,10 +72,16 @@ class Segments:
                 return self._spare.pop(position)
         if self._spare:
             _unlink(self._spare.pop())
-        try:
-            return SharedMemory(name=f"{_PREFIX}{os.getpid()}_{next(_counter)}", create=True, size=size)
+        try:  # room for the next chunks, whose strings may take a little more
+            segment = SharedMemory(name=f"{_PREFIX}{os.getpid()}_{next(_counter)}", create=True, size=size + size // 4)
         except OSError:  # no /dev/shm, or no room for its name
             return None
+        try:
+            os.posix_fallocate(segment._fd, 0, segment.size)
+        except OSError:  # no room for it: the pipe
+            _unlink(segment)
+            return None
+        return segment
 
     def give_back(self, segment: SharedMemory) -> None:
         self._spare.append(segment)
@@ -132,12 +140,8 @@ def pack_for_worker(chunk: ColumnChunk | RecordChunk, compression: str | None, s
     if segment is None:
         return Parcel(pack_chunk(chunk, message, compression))
     parcel = Parcel(b"", segment, segments)
-    try:
-        for view, (position, _) in zip(views, spans):
-            _write(segment, view, position)
-    except OSError:  # the memory filled up meanwhile: the pipe
-        parcel.release()
-        return Parcel(pack_chunk(chunk, message, compression))
+    for view, (position, length) in zip(views, spans):
+        segment.buf[position:position + length] = view  # its pages exist: reserved when it was made
     shared = {**replace_buffers(message, range(len(buffers))), "segment": segment.name, "spans": spans}
     parcel.payload = pack_chunk(chunk, shared, compression)
     return parcel
@@ -150,15 +154,6 @@ def _spans(views: list[memoryview]) -> list[list[int]]:
         spans.append([position, view.nbytes])
         position += -(-view.nbytes // _ALIGNMENT) * _ALIGNMENT
     return spans
-
-
-def _write(segment: SharedMemory, view: memoryview, position: int) -> None:
-    """Write ``view`` at ``position`` with ``pwrite``: the kernel fills the pages without this
-    process faulting them in (twice as fast as copying through the mapping), and a full
-    ``/dev/shm`` is an ``OSError`` here, where writing through the mapping would be a SIGBUS."""
-    done = 0
-    while done < view.nbytes:
-        done += os.pwrite(segment._fd, view[done:], position + done)
 
 
 @contextmanager

@@ -143,11 +143,11 @@ def test_without_shared_memory_chunks_take_the_pipe(pool, parcels, monkeypatch):
     assert parcels and not any(parcels)
 
 
-def test_shared_memory_filling_up_while_written_takes_the_pipe(pool, parcels, monkeypatch):
+def test_no_room_to_reserve_a_segment_takes_the_pipe(pool, parcels, monkeypatch):
     def full(*args):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(shared_memory.os, "pwrite", full)
+    monkeypatch.setattr(shared_memory.os, "posix_fallocate", full)
     frame = readings()
     checked = frame.flowschema.validate(Reading, pool)
     assert checked[flowschema.VALID_COLUMN].equals(frame.flowschema.validate(Reading)[flowschema.VALID_COLUMN])
