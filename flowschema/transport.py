@@ -41,10 +41,7 @@ import datetime as dt
 import enum
 import pickle
 import struct
-from collections import deque
 from decimal import Decimal
-from itertools import repeat
-from operator import setitem
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -57,6 +54,7 @@ import pyarrow as pa
 from pydantic_core import PydanticUndefined
 
 from flowschema.records import ColumnChunk, RecordChunk, normalize_column
+from flowschema.packed import PackedErrors
 from flowschema.validation import ChunkResult, gc_paused
 
 __all__ = [
@@ -620,37 +618,27 @@ def _count(value: Any, what: str) -> int:
 def encode_result(result: ChunkResult, compression: str | None = None) -> bytes:
     """Encode what validating a chunk produced: small unless validated values were asked for.
 
-    Errors travel flat: each distinct ``(type, loc, msg, ctx)`` once, then the failing rows'
-    offsets, their error counts and each error's kind as packed int32 arrays, and each error's
-    input. Rows failing the same way (a column of missing values) cost a few bytes each, and the
-    parent rebuilds the error dicts with C-level loops.
+    Errors travel packed (``PackedErrors``): each distinct error once, its kind ``(type, loc,
+    msg, ctx)`` once per kind, then the failing rows' offsets, their error counts and which
+    distinct errors they have, as packed int32 arrays. Rows failing the same way (a column of
+    missing values) cost a few bytes each, and the parent rebuilds the error dicts with C-level
+    loops.
     """
-    kinds: dict[tuple, int] = {}
-    counts, kind_ids, inputs = [], [], []
-    for errors in result.failed.values():
-        counts.append(len(errors))
-        for error in errors:
-            ctx = error.get("ctx")
-            key = (error["type"], error["loc"], error["msg"], None if ctx is None else tuple(ctx.items()))
-            kind_ids.append(kinds.setdefault(key, len(kinds)))
-            inputs.append(error["input"])
-    kind_list = [[error_type, loc, msg, None if ctx is None else dict(ctx)] for error_type, loc, msg, ctx in kinds]
-    message = [result.start, result.size, kind_list, _int32s(result.failed), _int32s(counts), _int32s(kind_ids),
-               inputs, result.values, result.engine]
+    packed = result.packed or PackedErrors.of_rows(result.failed)
+    kinds = [[error_type, loc, msg, None if ctx is None else dict(ctx)] for error_type, loc, msg, ctx in packed.kinds]
+    message = [result.start, result.size, kinds, _int32s(packed.error_kinds), packed.error_inputs,
+               _int32s(packed.offsets), _int32s(packed.counts), _int32s(packed.errors), result.values, result.engine]
     return _frame(packb(message, pickle_fallback=True), compression)
 
 
-def _int32s(numbers: Any) -> bytes:
-    return np.fromiter(numbers, dtype="<i4", count=len(numbers)).tobytes()
+def _int32s(numbers: np.ndarray) -> bytes:
+    return numbers.astype("<i4").tobytes()
 
 
-def _error_template(error_type: str, loc: tuple, msg: str, ctx: dict | None) -> dict:
+def _kind(error_type: Any, loc: Any, msg: Any, ctx: Any) -> tuple:
     if type(loc) is not tuple:
         raise TransportError("malformed result message (an error's loc is not a tuple)")
-    template = {"type": error_type, "loc": loc, "msg": msg, "input": None}
-    if ctx is not None:
-        template["ctx"] = ctx
-    return template
+    return error_type, loc, msg, ctx
 
 
 def _int32_array(data: Any, what: str) -> np.ndarray:
@@ -659,34 +647,36 @@ def _int32_array(data: Any, what: str) -> np.ndarray:
     return np.frombuffer(data, dtype="<i4")
 
 
+def _in_range(numbers: np.ndarray, bound: int, what: str) -> None:
+    if len(numbers) and not (0 <= numbers.min() and numbers.max() < bound):
+        raise TransportError(f"malformed result message ({what} out of range)")
+
+
 def decode_result(payload: bytes) -> ChunkResult:
-    """Decode bytes written by ``encode_result``; offsets, counts and sizes are checked."""
+    """Decode bytes written by ``encode_result``; offsets, counts, references and sizes are checked."""
     try:
-        start, size, kind_list, offsets, counts, kind_ids, inputs, values, engine = unpackb(
+        start, size, kinds, error_kinds, error_inputs, offsets, counts, errors, values, engine = unpackb(
             _unframe(payload), allow_pickle=True
         )
         _count(start, "start")
         _count(size, "size")
-        templates = np.empty(len(kind_list), dtype=object)
-        templates[:] = [_error_template(*kind) for kind in kind_list]
+        kinds = [_kind(*kind) for kind in kinds]
+        error_kinds, errors = _int32_array(error_kinds, "kinds"), _int32_array(errors, "errors")
         offsets, counts = _int32_array(offsets, "offsets"), _int32_array(counts, "counts")
-        kind_ids = _int32_array(kind_ids, "kinds")
         if len(offsets) != len(counts):
             raise TransportError("malformed result message (offsets and error counts differ in number)")
-        if len(kind_ids) and not (0 <= kind_ids.min() and kind_ids.max() < len(templates)):
-            raise TransportError("malformed result message (an error kind out of range)")
+        if type(error_inputs) is not list or len(error_inputs) != len(error_kinds):
+            raise TransportError("malformed result message (distinct errors and their inputs differ in number)")
+        _in_range(error_kinds, len(kinds), "an error kind")
+        _in_range(errors, len(error_kinds), "an error reference")
         bad = _first_bad_row(offsets, counts, size)
         if bad is not None:
             raise TransportError(f"malformed result message (row offset {offsets[bad]} or error count {counts[bad]} "
                                  f"out of range for a chunk of {size} rows)")
-        if int(counts.sum()) != len(kind_ids) or type(inputs) is not list or len(inputs) != len(kind_ids):
+        if int(counts.sum()) != len(errors):
             raise TransportError("malformed result message (error counts do not add up)")
         with gc_paused():  # a collection would walk the whole heap of the parent, frame included
-            errors = list(map(dict.copy, templates[kind_ids]))  # each error its own dict, built in C
-            deque(map(setitem, errors, repeat("input"), inputs), maxlen=0)
-            ends = np.cumsum(counts).tolist()
-            failed = {offset: tuple(errors[end - count:end])
-                      for offset, count, end in zip(offsets.tolist(), counts.tolist(), ends)}
+            failed = PackedErrors(kinds, error_kinds, error_inputs, offsets, counts, errors).unpack()
         if values is not None and (type(values) is not list or len(values) != size):
             raise TransportError("malformed result message (values do not match the rows)")
         if engine not in ("columnar", "rows"):

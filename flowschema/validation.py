@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from flowschema.columnar import NotColumnar, columnar_plan, passing_rows
 from flowschema.details import error_details, exception_error
 from flowschema.errors import EngineError
+from flowschema.packed import PackedErrors
 from flowschema.records import ColumnChunk, RecordChunk
 
 
@@ -77,7 +78,8 @@ class ChunkResult:
     ``values`` holds, when values were asked for, one dict per row (None for failed rows): its
     validated field values (from the columnar engine: those of the fields read from a column),
     or its ``model_dump()`` when ``dump_values`` asked for it; else None. ``engine`` says which
-    engine produced it.
+    engine produced it. ``packed``: the columnar engine's errors as a worker sends them, when
+    ``validate_chunk`` was asked for them so (``failed`` is then empty).
     """
 
     start: int
@@ -85,10 +87,12 @@ class ChunkResult:
     failed: dict[int, tuple[dict, ...]]
     values: list[dict | None] | None = None
     engine: str = "rows"
+    packed: PackedErrors | None = None
 
 
 def validate_chunk(
-    model: type[BaseModel], chunk: ColumnChunk | RecordChunk, options: ValidationOptions = ValidationOptions()
+    model: type[BaseModel], chunk: ColumnChunk | RecordChunk, options: ValidationOptions = ValidationOptions(),
+    packed: bool = False,
 ) -> ChunkResult:
     """Validate every row of ``chunk`` against ``model``.
 
@@ -96,7 +100,8 @@ def validate_chunk(
     by a user validator fails that row (error type ``"exception"``) instead of the chunk.
     ``options.engine`` picks how: ``"columnar"`` (each field's validator over its column, then
     ``model_validate`` on the failing rows only), ``"rows"`` (``model_validate`` on every row), or
-    ``"auto"``: columnar where that is exact, else rows.
+    ``"auto"``: columnar where that is exact, else rows. ``packed`` (for a worker sending the
+    result on): the columnar engine's errors as ``PackedErrors``, not put together row by row.
 
     >>> from pydantic import BaseModel
     >>> class Point(BaseModel):
@@ -111,7 +116,7 @@ def validate_chunk(
         if reason is None:
             try:
                 with gc_paused():
-                    return _validate_columns(model, plan, chunk, options)
+                    return _validate_columns(model, plan, chunk, options, packed)
             except NotColumnar as exc:
                 reason = str(exc)
         if options.engine == "columnar":
@@ -120,7 +125,8 @@ def validate_chunk(
     return _validate_rows(model, chunk.rows(), chunk.start, chunk.size, options)
 
 
-def _validate_columns(model: type[BaseModel], plan, chunk: ColumnChunk, options: ValidationOptions) -> ChunkResult:
+def _validate_columns(model: type[BaseModel], plan, chunk: ColumnChunk, options: ValidationOptions,
+                      packed: bool) -> ChunkResult:
     """The columnar engine: each field's validator over its column, then each failing row's
     errors, exactly as ``model_validate`` gives them.
 
@@ -136,22 +142,29 @@ def _validate_columns(model: type[BaseModel], plan, chunk: ColumnChunk, options:
     failures = verdicts.failures(failing)
     whole, grouped = _rows_validated_whole(plan, verdicts, failures)
     composed = ~(whole | grouped)
-    failed = _composed_errors(verdicts, failing[composed], failures[composed])
     one_by_one = failing[whole].tolist()
     alone = _validate_rows(model, chunk.rows_at(failing[whole]), chunk.start, chunk.size, options, one_by_one)
     validated_whole = {**_errors_by_group(model, chunk, options, failing[grouped], failures[grouped]), **alone.failed}
-    if validated_whole:  # the composed rows are in order already
-        failed = dict(sorted({**failed, **validated_whole}.items()))
+    if packed:
+        errors = PackedErrors.of_fields([outcome.errors for outcome in verdicts.outcomes], failing[composed],
+                                        failures[composed], validated_whole)
+        failed, failed_offsets = {}, errors.offsets.tolist()
+    else:
+        errors = None
+        failed = _composed_errors(verdicts, failing[composed], failures[composed])
+        if validated_whole:  # the composed rows are in order already
+            failed = dict(sorted({**failed, **validated_whole}.items()))
+        failed_offsets = list(failed)
     values = None
     if options.want_values:
         names = list(verdicts.values)
         columns = list(verdicts.values.values())
         values = [dict(zip(names, row_values)) for row_values in zip(*columns)] if names else [{}] * chunk.size
-        for offset in failed:
+        for offset in failed_offsets:
             values[offset] = None
         for offset, dumped in zip(one_by_one, alone.values):  # a row the fields failed, the model kept
             values[offset] = dumped
-    return ChunkResult(chunk.start, chunk.size, failed, values, "columnar")
+    return ChunkResult(chunk.start, chunk.size, failed, values, "columnar", errors)
 
 
 def _rows_validated_whole(plan, verdicts, failures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -43,10 +43,12 @@ def test_a_tuple_nested_deeper_than_any_extension_travels_to_every_executor(exec
     assert_exactly_pydantic(frame, Anything, checked)
 
 
-def result_message(start, size, offsets, counts, kind_ids, values=None):
+def result_message(start, size, offsets, counts, errors, values=None, error_kinds=(0,), inputs=None):
     kinds = [["t", ("a",), "m", None]]
-    packed = [np.array(numbers, dtype="<i4").tobytes() for numbers in (offsets, counts, kind_ids)]
-    return b"\x00" + packb([start, size, kinds, *packed, [None] * len(kind_ids), values, "rows"])
+    packed = [np.array(numbers, dtype="<i4").tobytes() for numbers in (offsets, counts, errors)]
+    inputs = [None] * len(error_kinds) if inputs is None else inputs
+    return b"\x00" + packb([start, size, kinds, np.array(error_kinds, dtype="<i4").tobytes(), inputs, *packed,
+                             values, "rows"])
 
 
 @pytest.mark.parametrize(("message", "match"), [
@@ -54,7 +56,9 @@ def result_message(start, size, offsets, counts, kind_ids, values=None):
     (result_message(0, 3, [99], [1], [0]), "row offset 99"),
     (result_message(0, 3, [1, 1], [1, 1], [0, 0]), "row offset 1"),
     (result_message(0, 3, [0], [0], []), "error count 0"),
-    (result_message(0, 3, [0], [1], [5]), "error kind out of range"),
+    (result_message(0, 3, [0], [1], [0], error_kinds=[5]), "error kind out of range"),
+    (result_message(0, 3, [0], [1], [5]), "error reference out of range"),
+    (result_message(0, 3, [0], [1], [0], inputs=[]), "distinct errors and their inputs differ"),
     (result_message(-4, 3, [0], [1], [0]), "start is -4"),
     (result_message(0, 3, [0], [1], [0], values=[None]), "values do not match"),
     (result_message(0, 3, [0, 2], [1], [0]), "offsets and error counts differ"),

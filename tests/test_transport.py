@@ -15,6 +15,7 @@ import pytest
 import pytz
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel, Field, field_validator
 from pydantic_core import PydanticUndefined
 
 from flowschema.transport import TransportError, packb, unpackb
@@ -140,7 +141,8 @@ from flowschema.transport import (  # noqa: E402
     encode_chunk,
     encode_result,
 )
-from flowschema.validation import ChunkResult  # noqa: E402
+from flowschema.validation import ChunkResult, validate_chunk  # noqa: E402
+from tests.oracle import typed  # noqa: E402
 from tests.test_records import COLUMNS, plain  # noqa: E402
 
 ALL_DTYPES = pd.DataFrame(COLUMNS)
@@ -258,3 +260,43 @@ def test_a_tz_aware_column_travels_as_its_instants_and_zone_once():
             assert typed(decode_chunk(encode_chunk(chunk)).rows()) == typed(chunk.rows())
     many = column_array(pd.Series(pd.date_range("2013-01-01", periods=10_000, freq="min", tz="Europe/Paris")))
     assert len(encode_chunk(ColumnChunk(0, len(many), ("t",), (many,)))) < 10_000 * 8 + 1_000
+
+
+class Sensor(BaseModel):
+    reading: int = Field(ge=0)
+    label: str = Field(max_length=2)
+    tags: list[int]
+    probe: int  # not a column of the frame below: those rows are validated whole, once per group
+
+    @field_validator("label")
+    @classmethod
+    def not_boom(cls, value: str) -> str:
+        if value == "b!":
+            raise RuntimeError("boom")  # not wrapped by pydantic: the row is validated whole, alone
+        return value
+
+
+@pytest.mark.parametrize("with_probe", [True, False])
+def test_a_worker_sends_the_columnar_engines_errors_packed_and_the_parent_gets_each_rows_own(with_probe):
+    """Packed (each distinct error once, rows referring to them) and decoded, the errors are the
+    ones the sync executor puts together: in order, each row's own dicts, inputs kept."""
+    rows = 500
+    frame = pd.DataFrame({
+        "reading": [i % 7 - 2 for i in range(rows)],
+        "label": pd.array([["ok", "long", "b!", "x", None][i % 5] for i in range(rows)], dtype="str"),
+        "tags": pd.Series([[(1,), ("a",), (2, "b"), "no"][i % 4] for i in range(rows)], dtype=object),
+        **({"probe": [i if i % 3 else "p" for i in range(rows)]} if with_probe else {}),
+    })
+    chunk = next(frame_chunks(frame, rows))
+    composed = validate_chunk(Sensor, chunk)
+    packed = validate_chunk(Sensor, chunk, packed=True)
+    assert composed.engine == packed.engine == "columnar" and packed.failed == {}
+    if with_probe:  # rows failing with one value share its errors (rows validated whole have their own)
+        assert packed.packed.counts.sum() > 5 * packed.packed.error_kinds.size
+    decoded = decode_result(encode_result(packed))
+    assert list(decoded.failed) == list(composed.failed)
+    assert typed(list(decoded.failed.values())) == typed(list(composed.failed.values()))
+    every_error = [error for errors in decoded.failed.values() for error in errors]
+    assert len({id(error) for error in every_error}) == len(every_error)
+    assert any(error["type"] == "exception" for error in every_error)
+    assert any(error["loc"] == ("probe",) for error in every_error)
