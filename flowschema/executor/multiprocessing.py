@@ -136,7 +136,7 @@ class MultiProcessingExecutor(BaseExecutor):
     @property
     def max_inflight(self) -> int:
         """Chunks submitted but not yet consumed: enough to keep every worker busy, and bounded."""
-        return 4 * self.max_workers
+        return 2 * self.max_workers
 
     def chunksize_for(self, rows: int, columnar: bool = False) -> int:
         largest = COLUMNAR_CHUNKSIZE if columnar else AUTO_CHUNKSIZE
