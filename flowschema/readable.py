@@ -64,9 +64,14 @@ def _first_unreadable(array: Any) -> _Found | None:
     if isinstance(dtype, pd.ArrowDtype):
         return _first_unreadable_arrow(array.__arrow_array__())
     if isinstance(array, pd.arrays.DatetimeArray):
-        wall = array.tz_localize(None) if array.tz is not None else array  # the local times the datetimes show
-        return _first_outside(wall.to_numpy(), _DATETIME_RANGE, "out of the range of a Python datetime "
-                                                                "(years 1 to 9999)")
+        if array.unit not in _DATETIME_RANGE:  # nanoseconds: always within
+            return None
+        if array.tz is not None:  # the local times the datetimes show count, at most a day from their instants
+            if not _near_the_edges(array.tz_convert(None).to_numpy()):  # in UTC: no value converted
+                return None
+            array = array.tz_localize(None)
+        return _first_outside(array.to_numpy(), _DATETIME_RANGE, "out of the range of a Python datetime "
+                                                                 "(years 1 to 9999)")
     if isinstance(array, pd.arrays.TimedeltaArray):
         return _first_outside(array.to_numpy(), _TIMEDELTA_RANGE, "out of the range of a Python timedelta "
                                                                   "(999,999,999 days)")
@@ -87,6 +92,15 @@ def _first_outside(values: np.ndarray, bounds: dict, reason: str) -> _Found | No
         return None
     position = int(np.argmax(outside))
     return position, repr(values[position]), reason
+
+
+def _near_the_edges(instants: np.ndarray) -> bool:
+    """Whether a datetime64 value lies within a day of the range of a Python datetime, or outside."""
+    unit = np.datetime_data(instants.dtype)[0]
+    low, high = _DATETIME_RANGE[unit]
+    day = 86_400 * {"s": 1, "ms": 1_000, "us": 1_000_000}[unit]
+    numbers = instants.view(np.int64)
+    return bool((((numbers < low + day) | (numbers > high - day)) & ~np.isnat(instants)).any())
 
 
 def _range_in(unit: str, low: int, high: int, per_second: int) -> tuple[int, int]:

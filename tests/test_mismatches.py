@@ -275,6 +275,17 @@ def test_a_cell_no_python_value_can_hold_is_named_before_any_row_is_validated(ex
     assert shown in str(caught.value) and "fix or drop the cell" in str(caught.value)
 
 
+def test_tz_aware_instants_near_the_edges_whose_local_times_python_holds_are_read():
+    """An instant within a day of year 10000 whose local time lies inside the range is a Python
+    datetime: only the local time counts."""
+    instants = pd.Series(np.array(["2024-01-01", "9999-12-31T20:00"], dtype="datetime64[s]")).dt.tz_localize("UTC")
+    frame = pd.DataFrame({"when": instants.dt.tz_convert("America/New_York")})
+    assert isinstance(frame["when"].array, pd.arrays.DatetimeArray)
+    for engine in ("auto", "rows"):
+        checked = frame.flowschema.validate(Anything, engine=engine)
+        assert checked[flowschema.VALID_COLUMN].all()
+
+
 class Color(str, enum.Enum):
     BLUE = "blue"
 
