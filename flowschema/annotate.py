@@ -268,8 +268,8 @@ class _Assembly:
         levels = [""] * (annotated.columns.nlevels - 1)  # MultiIndex columns: ("_fs_valid", "")
         with warnings.catch_warnings():  # a frame built column by column is "fragmented": the caller's, not ours
             warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
-            annotated[(VALID_COLUMN, *levels) if levels else VALID_COLUMN] = self.valid
-            annotated[(ERRORS_COLUMN, *levels) if levels else ERRORS_COLUMN] = self.errors
+            for name, column in ((VALID_COLUMN, self.valid), (ERRORS_COLUMN, self.errors)):  # ours: not copied
+                annotated[(name, *levels) if levels else name] = pd.Series(column, index=annotated.index, copy=False)
         annotated.attrs["flowschema"] = {
             "model": model.__name__,
             "executor": runner.name,
