@@ -36,6 +36,7 @@ from multiprocessing.shared_memory import SharedMemory
 
 from flowschema.records import ColumnChunk, RecordChunk
 from flowschema.transport import (
+    ArrowStream,
     chunk_buffers,
     chunk_message,
     chunk_message_of,
@@ -134,25 +135,28 @@ def pack_for_worker(chunk: ColumnChunk | RecordChunk, compression: str | None, s
     compression is asked for, or when the chunk has no buffers worth sharing."""
     message = chunk_message_of(chunk)
     buffers = chunk_buffers(message) if isinstance(chunk, ColumnChunk) and compression is None else []
-    views = [memoryview(buffer).cast("B") for buffer in buffers]
-    spans = _spans(views)
+    buffers = [buffer if isinstance(buffer, ArrowStream) else memoryview(buffer).cast("B") for buffer in buffers]
+    spans = _spans([buffer.nbytes for buffer in buffers])
     segment = segments.take(spans[-1][0] + spans[-1][1] if spans else 0)
     if segment is None:
         return Parcel(pack_chunk(chunk, message, compression))
     parcel = Parcel(b"", segment, segments)
-    for view, (position, length) in zip(views, spans):
-        segment.buf[position:position + length] = view  # its pages exist: reserved when it was made
+    for buffer, (position, length) in zip(buffers, spans):  # its pages exist: reserved when it was made
+        if isinstance(buffer, ArrowStream):
+            buffer.write_into(segment.buf[position:position + length])
+        else:
+            segment.buf[position:position + length] = buffer
     shared = {**replace_buffers(message, range(len(buffers))), "segment": segment.name, "spans": spans}
     parcel.payload = pack_chunk(chunk, shared, compression)
     return parcel
 
 
-def _spans(views: list[memoryview]) -> list[list[int]]:
+def _spans(sizes: list[int]) -> list[list[int]]:
     """Where each buffer goes in the segment: ``[offset, length]``, each on a cache line."""
     spans, position = [], 0
-    for view in views:
-        spans.append([position, view.nbytes])
-        position += -(-view.nbytes // _ALIGNMENT) * _ALIGNMENT
+    for size in sizes:
+        spans.append([position, size])
+        position += -(-size // _ALIGNMENT) * _ALIGNMENT
     return spans
 
 

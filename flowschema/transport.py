@@ -60,6 +60,7 @@ from flowschema.validation import ChunkResult, gc_paused
 __all__ = [
     "COMPRESSIONS",
     "MAX_PAYLOAD_BYTES",
+    "ArrowStream",
     "TransportError",
     "check_compression",
     "chunk_buffers",
@@ -74,6 +75,7 @@ __all__ = [
     "packb",
     "replace_buffers",
     "unpackb",
+    "written",
 ]
 
 #: the values ``compression=`` takes
@@ -439,7 +441,8 @@ _BUFFER_COLUMNS = ("np", "tz", "cat")
 
 
 def chunk_buffers(message: dict) -> list:
-    """The buffers of a chunk message, in order: each column's, then the Arrow stream's."""
+    """The buffers of a chunk message, in order: each column's, then the Arrow stream's (an
+    ``ArrowStream`` not written yet, in a message from ``chunk_message_of``)."""
     buffers = [column[2] for column in message.get("columns", ()) if column[0] in _BUFFER_COLUMNS]
     return buffers + ([message["arrow"]] if message.get("arrow") is not None else [])
 
@@ -455,15 +458,36 @@ def replace_buffers(message: dict, references: list) -> dict:
     return {**message, "columns": columns, "arrow": arrow}
 
 
-def _arrow_stream(arrays: list[pa.ChunkedArray]) -> memoryview | None:
-    """The Arrow IPC stream of ``arrays``, as a view of Arrow's own buffer (not copied again)."""
-    if not arrays:
-        return None
-    table = pa.Table.from_arrays(arrays, names=[str(position) for position in range(len(arrays))])
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return memoryview(sink.getvalue())
+class ArrowStream:
+    """The Arrow IPC stream of a chunk's Arrow-backed columns, measured but not written yet:
+    ``write_into`` writes it straight into memory given (a shared memory segment: the one copy of
+    its buffers), ``written`` into a buffer of its own. Its size is measured with a mock stream
+    (which copies nothing) so that the stream is written once into memory of the right size: a
+    growing output stream reallocates and copies as it goes, several times the writing itself."""
+
+    def __init__(self, arrays: list[pa.ChunkedArray]) -> None:
+        self.table = pa.Table.from_arrays(arrays, names=[str(position) for position in range(len(arrays))])
+        measured = pa.MockOutputStream()
+        self._write(measured)
+        self.nbytes = measured.size()
+
+    def write_into(self, target: memoryview) -> None:
+        """Write the stream into ``target`` (writable, ``nbytes`` long)."""
+        self._write(pa.FixedSizeBufferWriter(pa.py_buffer(target)))
+
+    def written(self) -> memoryview:
+        buffer = pa.allocate_buffer(self.nbytes)
+        self._write(pa.FixedSizeBufferWriter(buffer))
+        return memoryview(buffer)
+
+    def _write(self, sink: pa.NativeFile) -> None:
+        with pa.ipc.new_stream(sink, self.table.schema) as writer:
+            writer.write_table(self.table)
+
+
+def written(buffer: Any) -> Any:
+    """A buffer of ``chunk_buffers``, an ``ArrowStream`` written into memory of its own."""
+    return buffer.written() if isinstance(buffer, ArrowStream) else buffer
 
 
 def _read_arrow_stream(data: bytes | memoryview | np.ndarray) -> list[pa.ChunkedArray]:
@@ -544,11 +568,13 @@ def chunk_message_of(chunk: ColumnChunk | RecordChunk) -> dict:
     arrow_columns: list[pa.ChunkedArray] = []
     columns = [_encode_column(column, arrow_columns) for column in chunk.columns]
     return {"start": chunk.start, "size": chunk.size, "names": list(chunk.names), "columns": columns,
-            "arrow": _arrow_stream(arrow_columns)}
+            "arrow": ArrowStream(arrow_columns) if arrow_columns else None}
 
 
 def pack_chunk(chunk: ColumnChunk | RecordChunk, message: dict, compression: str | None) -> bytes:
     """A chunk message as bytes (its buffers copied in, unless replaced by references)."""
+    if isinstance(message.get("arrow"), ArrowStream):
+        message = {**message, "arrow": message["arrow"].written()}
     return _encode_values(chunk, compression, message)
 
 

@@ -46,6 +46,7 @@ from flowschema.transport import (
     encode_chunk,
     pack_chunk,
     replace_buffers,
+    written,
 )
 from flowschema.validation import ChunkResult, ValidationOptions
 
@@ -331,7 +332,7 @@ class RayExecutor(BaseExecutor):
         if self.compression is not None:
             return Parcel(encode_chunk(chunk, self.compression))
         message = chunk_message_of(chunk)
-        buffers = [np.frombuffer(buffer, dtype=np.uint8) for buffer in chunk_buffers(message)]
+        buffers = [np.frombuffer(written(buffer), dtype=np.uint8) for buffer in chunk_buffers(message)]
         head = pack_chunk(chunk, replace_buffers(message, range(len(buffers))), None)  # values: our exact codec
         return Parcel(self._ray.put((head, buffers)))
 
