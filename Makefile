@@ -77,6 +77,7 @@ bench: install-bench
 	$(PY) -m benchmarks.bench_executors
 	$(PY) -m benchmarks.bench_multiprocessing
 	$(PY) -m benchmarks.bench_ray
+	$(PY) -m benchmarks.bench_ray_cluster
 	$(PY) -m benchmarks.bench_dashboard
 	$(PY) -m benchmarks.bench_file
 	$(PY) -m benchmarks.bench_infer
