@@ -101,7 +101,12 @@ class Segments:
 
 
 def _unlink(segment: SharedMemory) -> None:
-    segment.close()
+    """Remove the segment's name, and unmap it unless something still views it (the mapping
+    then goes with the last view)."""
+    try:
+        segment.close()
+    except BufferError:
+        pass
     try:
         segment.unlink()
     except FileNotFoundError:  # removed already (a stale-segment sweep raced us)
