@@ -57,6 +57,7 @@ from flowschema.annotate import (
     ERRORS_COLUMN,
     VALID_COLUMN,
     check_arguments,
+    field_descriptions,
     validate_frame,
 )
 from flowschema.error_codec import ERRORS_TYPE, errors_from_arrow, errors_to_arrow, kinds_from_arrow
@@ -69,6 +70,7 @@ from flowschema.executor.ray import (
     pickled_model,
 )
 from flowschema.io import table_to_frame
+from flowschema.progress import RunListener, progress_bar
 from flowschema.streaming import (
     FILE,
     POSITION,
@@ -76,17 +78,21 @@ from flowschema.streaming import (
     BatchOutcome,
     FileReport,
     FileSet,
+    InvalidParts,
     RunTotals,
+    abandon_run,
+    counted_chunk,
     failing_rows_table,
     file_format,
     part_name,
     read_batches,
+    run_error,
     write_part,
 )
 from flowschema.validation import ValidationOptions
 
 __all__ = ["ERRORS_TYPE", "FILE_COLUMN", "POSITION_COLUMN", "errors_from_arrow", "errors_to_arrow", "summarize",
-           "to_pandas", "validate_dataset"]
+           "to_pandas", "validate_dataset", "validate_files_on_workers"]
 
 #: in datasets ``validate_file`` reads: the file each row comes from, and its 0-based position
 #: among the file's data rows (a ``WorkerCrashError`` names both, as for any dataset having them)
@@ -664,3 +670,57 @@ class FileSetRun:
             if expected is not None and rows != expected:
                 raise FlowSchemaError(f"the Ray workers returned {rows:,} of the {expected:,} rows of "
                                       f"{self.files.labels[number]}; no report is returned")
+
+
+#: the options ``validate_file(..., executor="ray")`` takes for a set of files read by the workers
+_WORKER_READ_OPTIONS = ("address", "engine", "coerce", "strict", "context", "progress")
+
+
+def validate_files_on_workers(files: FileSet, model: type[BaseModel], chunksize: int, invalid_out: Any,
+                              listener: RunListener | None, options: dict[str, Any]) -> FileReport:
+    """``validate_file`` of a set of files with ``executor="ray"``: the Ray cluster's workers read
+    and validate them where they are (``FileSetRun``); the driver counts and writes the parts."""
+    unknown = [name for name in options if name not in _WORKER_READ_OPTIONS]
+    if unknown:
+        raise TypeError(f"option(s) {', '.join(map(repr, unknown))} do not apply when the Ray workers read the files "
+                        f"themselves; validate_file then takes {', '.join(_WORKER_READ_OPTIONS)}")
+    progress = options.pop("progress", "auto")
+    model, validation = check_arguments(model, None, options.pop("engine", "auto"), options.pop("coerce", False),
+                                         options.pop("strict", None), options.pop("context", None), progress)
+    if listener is not None:
+        listener.run_started(None, {"model": model.__name__, "executor": "ray", "source": files.source,
+                                    "fields": field_descriptions(model, pd.Index([]))})
+    try:
+        run = FileSetRun(files, model, chunksize, validation, options.pop("address", None))
+        parts = InvalidParts(Path(invalid_out), files.labels, files.text) if invalid_out is not None else None
+    except BaseException as exc:
+        if listener is not None:
+            listener.run_failed(exc)
+        raise
+    if listener is not None:
+        listener.executor_ready("ray")
+    totals = RunTotals()
+    started = time.perf_counter()
+    bar = progress_bar(run.total_rows, progress, f"validating {model.__name__}")
+    try:
+        for outcome in run.outcomes(parts.temporary if parts is not None else None):
+            totals.add(outcome)
+            bar.update(outcome.rows)
+            if parts is not None:
+                parts.add(outcome.part)
+            if listener is not None:
+                listener.chunk_done(counted_chunk(outcome))
+        report = totals.report(files.source, model.__name__, "ray", time.perf_counter() - started, invalid_out,
+                               field_descriptions(model, pd.Index(totals.columns or ())))
+        if parts is not None:
+            parts.finish(report.totals())
+    except BaseException as exc:
+        abandon_run(exc, parts, listener)
+        if not isinstance(exc, Exception):
+            raise
+        raise run_error(exc, files.source, totals.rows) from exc
+    finally:
+        bar.close()
+    if listener is not None:
+        listener.run_finished(report.sample)
+    return report

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import importlib
 import json
 import os
 import shutil
@@ -35,14 +36,12 @@ from flowschema.annotate import (
     ERRORS_COLUMN,
     VALID_COLUMN,
     annotated_stream,
-    check_arguments,
-    field_descriptions,
     original_columns,
 )
 from flowschema.errors import DataFileError, FlowSchemaError
 from flowschema.executor import BaseExecutor
 from flowschema.io import TOTALS_KEY, encoded_errors, table_to_frame
-from flowschema.progress import RunListener, live_listener, progress_bar
+from flowschema.progress import RunListener, live_listener
 from flowschema.report import field_name
 from flowschema.validation import ChunkResult
 
@@ -628,6 +627,10 @@ def _process_alive(pid: int) -> bool:
 # -- validate_file -------------------------------------------------------------------------------
 
 
+#: where the cluster's workers read a set of files themselves (imported when asked for: Ray)
+_WORKERS_READ = ("flowschema.ray", "validate_files_on_workers")
+
+
 def validate_file(
     path: str | os.PathLike | list,
     model: type[BaseModel],
@@ -675,8 +678,10 @@ def validate_file(
     if "chunksize" in options:
         raise TypeError("validate_file's chunksize is the rows read per batch; give the rows per task as task_chunksize")
     listener = live_listener(options.pop("dashboard", False))
-    if files is not None and executor == "ray":
-        return _validate_on_ray_workers(files, model, chunksize, invalid_out, listener, options)
+    if files is not None and executor == "ray":  # the cluster's workers read the files themselves
+        module_name, function_name = _WORKERS_READ
+        return getattr(importlib.import_module(module_name), function_name)(files, model, chunksize, invalid_out,
+                                                                           listener, options)
     if files is None:
         source = str(Path(path))
         batches, text = read_batches(Path(path), chunksize)
@@ -711,16 +716,16 @@ def _driver_run(annotated_frames: Iterator[pd.DataFrame], source: str, model: ty
             writer.finish(report.totals())
     except BaseException as exc:
         annotated_frames.close()
-        _clean_up(exc, writer, listener)
+        abandon_run(exc, writer, listener)
         if not isinstance(exc, Exception):  # Ctrl-C: no half file, and the interrupt as it is
             raise
-        raise _run_error(exc, source, totals.rows) from exc
+        raise run_error(exc, source, totals.rows) from exc
     if listener is not None:
         listener.run_finished(report.sample)
     return report
 
 
-def _clean_up(exc: BaseException, writer: _InvalidRowsWriter | InvalidParts | None,
+def abandon_run(exc: BaseException, writer: _InvalidRowsWriter | InvalidParts | None,
               listener: RunListener | None) -> None:
     """A run stopped: leave nothing half written, and tell the listener."""
     if writer is not None:
@@ -729,60 +734,5 @@ def _clean_up(exc: BaseException, writer: _InvalidRowsWriter | InvalidParts | No
         listener.run_failed(exc)
 
 
-def _run_error(exc: Exception, source: str, rows: int) -> RunError:
+def run_error(exc: Exception, source: str, rows: int) -> RunError:
     return RunError(f"validating {source} stopped after {rows:,} rows: {type(exc).__name__}: {exc}", rows)
-
-
-#: the options ``validate_file(..., executor="ray")`` takes for a set of files read by the workers
-_WORKER_READ_OPTIONS = ("address", "engine", "coerce", "strict", "context", "progress")
-
-
-def _validate_on_ray_workers(files: FileSet, model: type[BaseModel], chunksize: int, invalid_out: Any,
-                             listener: RunListener | None, options: dict[str, Any]) -> FileReport:
-    """Validate a set of files where they are read: on the Ray cluster's workers."""
-    unknown = [name for name in options if name not in _WORKER_READ_OPTIONS]
-    if unknown:
-        raise TypeError(f"option(s) {', '.join(map(repr, unknown))} do not apply when the Ray workers read the files "
-                        f"themselves; validate_file then takes {', '.join(_WORKER_READ_OPTIONS)}")
-    from flowschema.ray import FileSetRun  # Ray only when asked for
-
-    progress = options.pop("progress", "auto")
-    model, validation = check_arguments(model, None, options.pop("engine", "auto"), options.pop("coerce", False),
-                                         options.pop("strict", None), options.pop("context", None), progress)
-    if listener is not None:
-        listener.run_started(None, {"model": model.__name__, "executor": "ray", "source": files.source,
-                                    "fields": field_descriptions(model, pd.Index([]))})
-    try:
-        run = FileSetRun(files, model, chunksize, validation, options.pop("address", None))
-        parts = InvalidParts(Path(invalid_out), files.labels, files.text) if invalid_out is not None else None
-    except BaseException as exc:
-        if listener is not None:
-            listener.run_failed(exc)
-        raise
-    if listener is not None:
-        listener.executor_ready("ray")
-    totals = RunTotals()
-    started = time.perf_counter()
-    bar = progress_bar(run.total_rows, progress, f"validating {model.__name__}")
-    try:
-        for outcome in run.outcomes(parts.temporary if parts is not None else None):
-            totals.add(outcome)
-            bar.update(outcome.rows)
-            if parts is not None:
-                parts.add(outcome.part)
-            if listener is not None:
-                listener.chunk_done(counted_chunk(outcome))
-        report = totals.report(files.source, model.__name__, "ray", time.perf_counter() - started, invalid_out,
-                               field_descriptions(model, pd.Index(totals.columns or ())))
-        if parts is not None:
-            parts.finish(report.totals())
-    except BaseException as exc:
-        _clean_up(exc, parts, listener)
-        if not isinstance(exc, Exception):
-            raise
-        raise _run_error(exc, files.source, totals.rows) from exc
-    finally:
-        bar.close()
-    if listener is not None:
-        listener.run_finished(report.sample)
-    return report

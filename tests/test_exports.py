@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import subprocess
 import sys
+from pathlib import Path
 
 import flowschema
+import flowschema.streaming
 
 
 def test_public_names():
@@ -55,3 +58,15 @@ def test_importing_registers_the_accessor_and_needs_no_ray():
     code = "import sys, pandas as pd, flowschema; pd.DataFrame().flowschema; print('ray' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_the_file_streaming_layer_does_not_import_the_ray_layer():
+    """``flowschema.ray`` builds on ``flowschema.streaming``, never the other way round: streaming
+    reaches the workers-read run by name, only when a set of files goes to Ray."""
+    tree = ast.parse(Path(flowschema.streaming.__file__).read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert not {name for name in imported if name and (name == "ray" or name.startswith(("ray.", "flowschema.ray")))}
+    code = "import sys, flowschema.streaming; print(sorted(m for m in ('ray', 'flowschema.ray') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -142,7 +142,6 @@ from flowschema.transport import (  # noqa: E402
     encode_result,
 )
 from flowschema.validation import ChunkResult, validate_chunk  # noqa: E402
-from tests.oracle import typed  # noqa: E402
 from tests.test_records import COLUMNS, plain  # noqa: E402
 
 ALL_DTYPES = pd.DataFrame(COLUMNS)
