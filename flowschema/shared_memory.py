@@ -15,6 +15,7 @@ segment's memory is reserved whole (``posix_fallocate``) before anything is writ
 that a full ``/dev/shm`` is an error to recover from (the chunk takes the pipe), never a SIGBUS;
 the parent then copies the buffers in through its mapping (memcpy speed, several times
 ``pwrite``'s on a reused segment).
+
 Segments are named ``fs_<pid>_<n>``: one whose creator is dead (a parent killed with SIGKILL) is
 removed by the next executor started on the machine (``remove_stale_segments``), and meanwhile
 by Python's resource tracker, which unlinks what a dead parent leaves registered. Workers attach
