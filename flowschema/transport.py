@@ -53,8 +53,8 @@ import pandas as pd
 import pyarrow as pa
 from pydantic_core import PydanticUndefined
 
-from flowschema.records import ColumnChunk, RecordChunk, normalize_column
 from flowschema.packed import PackedErrors
+from flowschema.records import ColumnChunk, RecordChunk, normalize_column
 from flowschema.validation import ChunkResult, gc_paused
 
 __all__ = [
@@ -476,6 +476,7 @@ class ArrowStream:
         self._write(pa.FixedSizeBufferWriter(pa.py_buffer(target)))
 
     def written(self) -> memoryview:
+        """The stream in a buffer of its own (for the pipe and Ray's object store)."""
         buffer = pa.allocate_buffer(self.nbytes)
         self._write(pa.FixedSizeBufferWriter(buffer))
         return memoryview(buffer)
