@@ -98,13 +98,16 @@ def _near_the_edges(instants: np.ndarray) -> bool:
     """Whether a datetime64 value lies within a day of the range of a Python datetime, or outside."""
     unit = np.datetime_data(instants.dtype)[0]
     low, high = _DATETIME_RANGE[unit]
-    day = 86_400 * {"s": 1, "ms": 1_000, "us": 1_000_000}[unit]
+    day = 86_400 * _PER_SECOND[unit]
     numbers = instants.view(np.int64)
     return bool((((numbers < low + day) | (numbers > high - day)) & ~np.isnat(instants)).any())
 
 
+_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000}  # ticks of a datetime64 unit per second
+
+
 def _range_in(unit: str, low: int, high: int, per_second: int) -> tuple[int, int]:
-    scale = {"s": 1, "ms": 1_000, "us": 1_000_000}[unit]
+    scale = _PER_SECOND[unit]
     return -((-low * scale) // per_second), high * scale // per_second  # inside, rounded inwards
 
 

@@ -12,6 +12,7 @@ Every Ray of the suite presents one token of the suite's own (``RAY_AUTH_TOKEN``
 
 from __future__ import annotations
 
+import atexit
 import os
 import secrets
 import shutil
@@ -22,6 +23,8 @@ import pytest
 
 # short: socket paths are limited; FLOWSCHEMA_TEST_TMP lets a test run a session inside a dir of its own
 os.environ["RAY_TMPDIR"] = tempfile.mkdtemp(prefix="fs", dir=os.environ.get("FLOWSCHEMA_TEST_TMP", "/tmp"))
+# also when no test runs (--collect-only, everything deselected): the session fixture below never starts then
+atexit.register(shutil.rmtree, os.environ["RAY_TMPDIR"], ignore_errors=True)
 os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(16)
 # A raylet waits 30 s for its metrics agent by default; at load 8 the agent took 31 s (make test-shared)
 os.environ.setdefault("RAY_agent_register_timeout_ms", "180000")
