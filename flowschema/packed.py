@@ -41,10 +41,7 @@ class PackedErrors:
     def of_rows(cls, failed: dict[int, tuple[dict, ...]]) -> PackedErrors:
         """Errors already put together row by row (the rows engine's): each error its own."""
         table = _ErrorTable()
-        counts = [len(errors) for errors in failed.values()]
-        table.add_all(error for errors in failed.values() for error in errors)
-        return table.packed(np.fromiter(failed, dtype=np.int64, count=len(failed)), np.array(counts, dtype=np.int64),
-                            np.arange(len(table.error_kinds), dtype=np.int64))
+        return table.packed(*table.add_rows(failed))
 
     @classmethod
     def of_fields(cls, field_errors: Sequence[dict[int, tuple[dict, ...]]], offsets: np.ndarray, failures: np.ndarray,
@@ -74,12 +71,10 @@ class PackedErrors:
         errors = _runs(entry_first, entry_count)
         if not whole:
             return table.packed(offsets, counts, errors)
-        start = len(table.error_kinds)
-        whole_counts = [len(row_errors) for row_errors in whole.values()]
-        table.add_all(error for row_errors in whole.values() for error in row_errors)
-        all_offsets = np.concatenate([offsets, np.fromiter(whole, dtype=np.int64, count=len(whole))])
-        all_counts = np.concatenate([counts, np.array(whole_counts, dtype=np.int64)])
-        all_errors = np.concatenate([errors, np.arange(start, len(table.error_kinds), dtype=np.int64)])
+        whole_offsets, whole_counts, whole_errors = table.add_rows(whole)
+        all_offsets = np.concatenate([offsets, whole_offsets])
+        all_counts = np.concatenate([counts, whole_counts])
+        all_errors = np.concatenate([errors, whole_errors])
         order = np.argsort(all_offsets, kind="stable")
         row_firsts = np.cumsum(all_counts) - all_counts
         return table.packed(all_offsets[order], all_counts[order], all_errors[_runs(row_firsts[order], all_counts[order])])
@@ -131,6 +126,15 @@ class _ErrorTable:
                 kinds.append((error["type"], error["loc"], error["msg"], ctx))
             self.error_kinds.append(kind)
             self.error_inputs.append(error["input"])
+
+    def add_rows(self, failed: dict[int, tuple[dict, ...]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Add rows' errors put together already, each error its own: the rows' offsets, their
+        error counts and their errors' numbers."""
+        start = len(self.error_kinds)
+        self.add_all(error for errors in failed.values() for error in errors)
+        return (np.fromiter(failed, dtype=np.int64, count=len(failed)),
+                np.fromiter(map(len, failed.values()), dtype=np.int64, count=len(failed)),
+                np.arange(start, len(self.error_kinds), dtype=np.int64))
 
     def packed(self, offsets: np.ndarray, counts: np.ndarray, errors: np.ndarray) -> PackedErrors:
         return PackedErrors(self.kinds, np.array(self.error_kinds, dtype=np.int64), self.error_inputs,
