@@ -23,7 +23,7 @@ import flowschema  # noqa: F401  (registers df.flowschema)
 from benchmarks._common import best_seconds, report
 from flowschema.datasets import Flight, load_flights
 from flowschema.executor.multiprocessing import MultiProcessingExecutor
-from flowschema.records import frame_chunks
+from flowschema.chunk import frame_chunks
 from flowschema.transport import decode_chunk, encode_chunk
 
 REPEAT = 3

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
+from flowschema.chunk import Chunk, frame_chunks
 from flowschema.coerce import coerce_columns
 from flowschema.columnar import columnar_plan
 from flowschema.errors import EngineError, FlowSchemaError
@@ -26,7 +27,6 @@ from flowschema.executor.base import check_chunksize, check_model
 from flowschema.fields import read_columns
 from flowschema.progress import RunListener, check_progress, live_listener, progress_bar
 from flowschema.readable import check_readable
-from flowschema.records import ColumnChunk, frame_chunks
 from flowschema.rules import field_rules
 from flowschema.validation import ChunkResult, ValidationOptions, check_engine
 
@@ -290,7 +290,7 @@ def _annotated_frames(frames: Iterable[pd.DataFrame], model: type[BaseModel], ru
     soon as all its rows are back. Chunks never span frames, and results come in order."""
     pending: deque[_Assembly] = deque()
 
-    def chunks() -> Iterator[ColumnChunk]:
+    def chunks() -> Iterator[Chunk]:
         start = 0
         for data in frames:
             engine = planned_engine(model, data.columns, options)

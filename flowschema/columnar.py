@@ -36,10 +36,11 @@ import pandas as pd
 from pydantic import BaseModel, ValidationError
 from pydantic_core import SchemaValidator, core_schema
 
+from flowschema.chunk import Chunk
 from flowschema.details import error_detail
 from flowschema.distinct import distinct_values
 from flowschema.fields import ModelSchema, field_paths, model_schema
-from flowschema.records import ColumnChunk, column_array
+from flowschema.records import column_array
 from flowschema.screens import Screen, screen_for
 
 __all__ = [
@@ -309,7 +310,7 @@ class ColumnVerdicts:
                                 for codes in self.rejected]) if self.rejected else np.empty((len(rows), 0))
 
 
-def passing_rows(plan: ColumnarPlan, chunk: ColumnChunk, strict: bool | None, context: Any,
+def passing_rows(plan: ColumnarPlan, chunk: Chunk, strict: bool | None, context: Any,
                  want_values: bool) -> ColumnVerdicts:
     """Run each field's validator over its column's distinct values (after a screen, where one
     is exact); see ``ColumnVerdicts``. Raises ``NotColumnar`` if a validator reads the other

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from multiprocessing import resource_tracker
 from multiprocessing.shared_memory import SharedMemory
 
-from flowschema.records import ColumnChunk, RecordChunk
+from flowschema.chunk import Chunk
 from flowschema.transport import (
     ArrowStream,
     chunk_buffers,
@@ -135,12 +135,12 @@ class Parcel:
             _unlink(segment)
 
 
-def pack_for_worker(chunk: ColumnChunk | RecordChunk, compression: str | None, segments: Segments) -> Parcel:
+def pack_for_worker(chunk: Chunk, compression: str | None, segments: Segments) -> Parcel:
     """The chunk's buffers in a shared memory segment of the run's ``segments``, its message in
     the payload; the pipe instead (everything in the payload) when there is no room, when
     compression is asked for, or when the chunk has no buffers worth sharing."""
     message = chunk_message_of(chunk)
-    buffers = chunk_buffers(message) if isinstance(chunk, ColumnChunk) and compression is None else []
+    buffers = chunk_buffers(message) if compression is None else []
     buffers = [buffer if isinstance(buffer, ArrowStream) else memoryview(buffer).cast("B") for buffer in buffers]
     spans = _spans([buffer.nbytes for buffer in buffers])
     segment = segments.take(spans[-1][0] + spans[-1][1] if spans else 0)
@@ -167,7 +167,7 @@ def _spans(sizes: list[int]) -> list[list[int]]:
 
 
 @contextmanager
-def received_chunk(payload: bytes | tuple) -> Iterator[ColumnChunk | RecordChunk]:
+def received_chunk(payload: bytes | tuple) -> Iterator[Chunk]:
     """The chunk a worker was sent: bytes (its buffers inline, or in a shared memory segment,
     read in place while the ``with`` block runs and closed afterwards: the parent unlinks it), or
     from Ray's object store a message and the buffers it refers to."""

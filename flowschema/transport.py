@@ -53,8 +53,9 @@ import pandas as pd
 import pyarrow as pa
 from pydantic_core import PydanticUndefined
 
+from flowschema.chunk import NUMPY_KINDS, Chunk, arrow_type_of, numpy_values, records_chunk
 from flowschema.packed import PackedErrors
-from flowschema.records import ColumnChunk, RecordChunk, normalize_column
+from flowschema.records import normalize_column
 from flowschema.validation import ChunkResult, gc_paused
 
 __all__ = [
@@ -87,7 +88,6 @@ MAX_PAYLOAD_BYTES = 2**31
 (_TUPLE, _BYTEARRAY, _BIGINT, _DATETIME, _DATE, _TIME, _TIMEDELTA, _DECIMAL, _UUID, _UNDEFINED,
  _PICKLE) = range(16, 27)
 _PLAIN, _LZ4 = b"\x00", b"\x01"  # the first byte of every payload
-_NUMPY_KINDS = "biufcmM"  # dtypes whose raw bytes may be sent and received
 _TIME_UNITS = ("s", "ms", "us", "ns")
 _DATETIME_FIELDS = struct.Struct("<hBBBBBIB")  # year, month, day, hour, minute, second, microsecond, fold
 _TIME_FIELDS = struct.Struct("<BBBIB")  # hour, minute, second, microsecond, fold
@@ -411,62 +411,83 @@ def _unframe(payload: bytes) -> memoryview | bytearray:
 # -- chunks -------------------------------------------------------------------------------------
 
 
-def _encode_column(array: Any, arrow_columns: list[pa.ChunkedArray]) -> list:
-    """One column's message, its buffers as views (copied once, where the chunk is packed);
-    Arrow-backed columns are appended to ``arrow_columns``."""
-    dtype = array.dtype
-    if isinstance(array, np.ndarray) and dtype.kind in _NUMPY_KINDS:
-        return ["np", dtype.str, _bytes_view(array)]
-    if isinstance(array, pd.arrays.DatetimeArray) and array.tz is not None:  # instants as int64, the zone once
-        return ["tz", array.unit, _bytes_view(array.asi8), array.tz]
-    if isinstance(dtype, pd.CategoricalDtype):
-        codes = np.asarray(array.codes)
-        return ["cat", codes.dtype.str, _bytes_view(codes), normalize_column(dtype.categories)]
-    if isinstance(dtype, (pd.ArrowDtype, pd.StringDtype)) or isinstance(
-        array, (pd.arrays.IntegerArray, pd.arrays.FloatingArray, pd.arrays.BooleanArray)
-    ):
-        arrow = array.__arrow_array__()
-        arrow_columns.append(arrow if isinstance(arrow, pa.ChunkedArray) else pa.chunked_array([arrow]))
-        return ["arrow", len(arrow_columns) - 1]
-    return ["py", normalize_column(array)]
+def _wire_layout(position: int, layout: tuple, typed: dict[str, pa.ChunkedArray]) -> list:
+    """A column's layout as a message holds it: Python values normalised, categories as values,
+    and an object column of ``str`` and None added to ``typed`` as Arrow strings."""
+    kind = layout[0]
+    if kind == "numpy":
+        return ["numpy", layout[1].str]
+    if kind == "tz":
+        return ["tz", layout[1], layout[2]]
+    if kind == "cat":
+        categories = layout[1]
+        return ["cat", normalize_column(categories.categories) if isinstance(categories, pd.CategoricalDtype)
+                else categories]
+    if kind == "arrow":
+        return ["arrow", _dtype_token(layout[1])]
+    if kind == "str":
+        return ["str"]
+    values = layout[1]
+    if _only_strings(values):
+        typed[str(position)] = pa.chunked_array([pa.array(values, pa.large_string())])
+        return ["str"]
+    return ["py", normalize_column(values)]
 
 
-def _bytes_view(array: np.ndarray) -> memoryview:
-    """An array's bytes, without copying them (unless the array is not contiguous)."""
-    return memoryview(np.ascontiguousarray(array).view(np.uint8))
+def _only_strings(values: Any) -> bool:
+    """Whether a column holds exactly ``str`` and None (no subclass, no NaN): Arrow strings keep it."""
+    if isinstance(values, np.ndarray) and values.dtype == object or isinstance(values, list):
+        return len(values) > 0 and set(map(type, values)) <= _STRING_TYPES
+    return False
 
 
-#: where a chunk message holds a buffer: a column message's third item ("np", "tz", "cat"), or "arrow"
-_BUFFER_COLUMNS = ("np", "tz", "cat")
+_STRING_TYPES = {str, type(None)}
+
+
+def _dtype_token(dtype: Any) -> Any:
+    """The pandas dtype an ``arrow`` column is rebuilt as, as a message holds it."""
+    if isinstance(dtype, pd.StringDtype):
+        return ["string", dtype.storage, dtype.na_value is np.nan]
+    return None if dtype is None else dtype.name  # Int64, Float32, boolean...
+
+
+def _dtype_of_token(token: Any) -> Any:
+    if token is None:
+        return None
+    if isinstance(token, list) and len(token) == 3 and token[0] == "string" and token[1] in ("pyarrow", "python"):
+        return pd.StringDtype(token[1], na_value=np.nan if token[2] else pd.NA)
+    if isinstance(token, str) and token in _MASKED_DTYPES:
+        return pd.api.types.pandas_dtype(token)
+    raise TransportError(f"bad column dtype {token!r} in payload")
+
+
+_MASKED_DTYPES = {"Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64", "Float32", "Float64",
+                  "boolean"}
 
 
 def chunk_buffers(message: dict) -> list:
-    """The buffers of a chunk message, in order: each column's, then the Arrow stream's (an
+    """The buffers of a chunk message: the Arrow stream of its typed columns, if it has any (an
     ``ArrowStream`` not written yet, in a message from ``chunk_message_of``)."""
-    buffers = [column[2] for column in message.get("columns", ()) if column[0] in _BUFFER_COLUMNS]
-    return buffers + ([message["arrow"]] if message.get("arrow") is not None else [])
+    return [message["arrow"]] if message.get("arrow") is not None else []
 
 
 def replace_buffers(message: dict, references: list) -> dict:
     """``message`` with its buffers (in ``chunk_buffers``' order) replaced by ``references``."""
-    if "columns" not in message:  # records: no buffers
+    if message.get("arrow") is None:  # records, or no typed column: no buffers
         return message
-    references = iter(references)
-    columns = [[*column[:2], next(references), *column[3:]] if column[0] in _BUFFER_COLUMNS else column
-               for column in message["columns"]]
-    arrow = next(references) if message.get("arrow") is not None else None
-    return {**message, "columns": columns, "arrow": arrow}
+    (reference,) = references
+    return {**message, "arrow": reference}
 
 
 class ArrowStream:
-    """The Arrow IPC stream of a chunk's Arrow-backed columns, measured but not written yet:
+    """The Arrow IPC stream of a chunk's typed columns, measured but not written yet:
     ``write_into`` writes it straight into memory given (a shared memory segment: the one copy of
     its buffers), ``written`` into a buffer of its own. Its size is measured with a mock stream
     (which copies nothing) so that the stream is written once into memory of the right size: a
     growing output stream reallocates and copies as it goes, several times the writing itself."""
 
-    def __init__(self, arrays: list[pa.ChunkedArray]) -> None:
-        self.table = pa.Table.from_arrays(arrays, names=[str(position) for position in range(len(arrays))])
+    def __init__(self, table: pa.Table) -> None:
+        self.table = table
         measured = pa.MockOutputStream()
         self._write(measured)
         self.nbytes = measured.size()
@@ -491,57 +512,61 @@ def written(buffer: Any) -> Any:
     return buffer.written() if isinstance(buffer, ArrowStream) else buffer
 
 
-def _read_arrow_stream(data: bytes | memoryview | np.ndarray) -> list[pa.ChunkedArray]:
+def _read_arrow_stream(data: bytes | memoryview | np.ndarray) -> pa.Table:
     try:
         table = pa.ipc.open_stream(pa.py_buffer(data)).read_all()
         table.validate(full=True)
     except pa.ArrowException as exc:
         raise TransportError(f"corrupt Arrow stream: {exc}") from None
-    return table.columns
+    return table
 
 
-def _numpy_buffer(dtype_str: str, data: bytes | memoryview, size: int) -> np.ndarray:
+def _received_layout(message: list, column: pa.ChunkedArray | None, size: int) -> tuple:
+    """A column's layout from a message, checked against its Arrow column (None: not in the stream)."""
+    kind = message[0]
+    if kind == "py" and column is None and type(message[1]) is list and len(message[1]) == size:
+        return "py", message[1]
+    if column is None or len(column) != size:
+        raise TransportError(f"bad column message of kind {kind!r}")
+    if kind == "numpy":
+        dtype = _numpy_dtype(message[1])
+        if column.type != arrow_type_of(dtype):
+            raise TransportError(f"bad numeric column ({message[1]} held as {column.type})")
+        return "numpy", dtype
+    if kind == "tz" and message[1] in _TIME_UNITS and isinstance(message[2], dt.tzinfo) and column.type == pa.int64():
+        return "tz", message[1], message[2]
+    if kind == "cat" and type(message[1]) is list and pa.types.is_signed_integer(column.type):
+        codes = numpy_values(column, column.type.to_pandas_dtype())
+        if codes.size and (codes.min() < -1 or codes.max() >= len(message[1])):
+            raise TransportError("categorical codes out of range")
+        return "cat", message[1]
+    if kind == "arrow":
+        return "arrow", _dtype_of_token(message[1])
+    if kind == "str" and column.type in (pa.string(), pa.large_string()):
+        return ("str",)
+    raise TransportError(f"bad column message of kind {kind!r}")
+
+
+def _numpy_dtype(dtype_str: Any) -> np.dtype:
     try:
         dtype = np.dtype(dtype_str)
     except TypeError:
         raise TransportError(f"bad dtype {dtype_str!r} in payload") from None
-    if not isinstance(data, (bytes, memoryview, np.ndarray)) or dtype.kind not in _NUMPY_KINDS or \
-            memoryview(data).nbytes != size * dtype.itemsize:
-        raise TransportError(f"bad numeric column ({dtype_str}, {len(data)} bytes for {size} rows)")
-    return np.frombuffer(data, dtype=dtype)
+    if dtype.kind not in NUMPY_KINDS:
+        raise TransportError(f"bad numeric column ({dtype_str})")
+    return dtype
 
 
-def _decode_column(message: list, size: int, arrow_columns: list[pa.ChunkedArray]) -> Any:
-    kind = message[0]
-    if kind == "np":
-        return _numpy_buffer(message[1], message[2], size)
-    if kind == "py" and len(message[1]) == size:
-        return message[1]
-    if kind == "cat":
-        codes = _numpy_buffer(message[1], message[2], size)
-        lookup = np.empty(len(message[3]) + 1, dtype=object)
-        lookup[:-1] = message[3]  # code -1 (missing) indexes the trailing None
-        if codes.size and (codes.min() < -1 or codes.max() >= len(message[3])):
-            raise TransportError("categorical codes out of range")
-        return lookup[codes].tolist()
-    if kind == "tz" and message[1] in _TIME_UNITS:
-        instants = _numpy_buffer("<i8", message[2], size).view(f"M8[{message[1]}]")
-        return pd.DatetimeIndex(instants).tz_localize("UTC").tz_convert(message[3]).array
-    if kind == "arrow" and len(arrow_columns[message[1]]) == size:
-        return pd.arrays.ArrowExtensionArray(arrow_columns[message[1]])
-    raise TransportError(f"bad column message of kind {kind!r}")
-
-
-def _encode_values(chunk: ColumnChunk | RecordChunk, compression: str | None, message: dict) -> bytes:
+def _encode_values(chunk: Chunk, compression: str | None, message: dict) -> bytes:
     try:
         return _frame(packb(message, pickle_fallback=True), compression)
     except Exception as exc:
         raise TransportError(_unencodable(chunk, message, exc)) from exc
 
 
-def _unencodable(chunk: ColumnChunk | RecordChunk, message: dict, exc: Exception) -> str:
+def _unencodable(chunk: Chunk, message: dict, exc: Exception) -> str:
     """Name the column and row of the first value that cannot travel."""
-    if isinstance(chunk, ColumnChunk):
+    if chunk.records is None:
         for name, column in zip(chunk.names, message["columns"]):
             for offset, value in enumerate(column[1] if column[0] == "py" else ()):
                 try:
@@ -552,27 +577,29 @@ def _unencodable(chunk: ColumnChunk | RecordChunk, message: dict, exc: Exception
     return f"rows at positions {chunk.start}..{chunk.start + chunk.size - 1} cannot be sent to a worker: {exc}"
 
 
-def encode_chunk(chunk: ColumnChunk | RecordChunk, compression: str | None = None) -> bytes:
+def encode_chunk(chunk: Chunk, compression: str | None = None) -> bytes:
     """Encode a chunk of rows to bytes for a worker; ``decode_chunk`` reverses it.
 
-    >>> chunk = ColumnChunk(0, 2, ("a",), (pd.array([1, 2]),))
+    >>> chunk = chunk_of_arrays(0, ("a",), (pd.array([1, 2]),))
     >>> decode_chunk(encode_chunk(chunk, "lz4")).rows()
     [{'a': 1}, {'a': 2}]
     """
     return pack_chunk(chunk, chunk_message_of(chunk), compression)
 
 
-def chunk_message_of(chunk: ColumnChunk | RecordChunk) -> dict:
-    """The message of a chunk, its columns' buffers as views of the chunk's own memory."""
-    if isinstance(chunk, RecordChunk):
+def chunk_message_of(chunk: Chunk) -> dict:
+    """The message of a chunk: its layouts, and the Arrow stream of its typed columns (an
+    ``ArrowStream`` viewing the chunk's own memory until it is written)."""
+    if chunk.records is not None:
         return {"start": chunk.start, "records": chunk.rows()}
-    arrow_columns: list[pa.ChunkedArray] = []
-    columns = [_encode_column(column, arrow_columns) for column in chunk.columns]
-    return {"start": chunk.start, "size": chunk.size, "names": list(chunk.names), "columns": columns,
-            "arrow": ArrowStream(arrow_columns) if arrow_columns else None}
+    typed = dict(zip(chunk.table.column_names, chunk.table.columns))
+    layouts = [_wire_layout(position, layout, typed) for position, layout in enumerate(chunk.layouts)]
+    table = pa.Table.from_arrays(list(typed.values()), names=list(typed)) if typed else None
+    return {"start": chunk.start, "size": chunk.size, "names": list(chunk.names), "columns": layouts,
+            "arrow": ArrowStream(table) if table is not None else None}
 
 
-def pack_chunk(chunk: ColumnChunk | RecordChunk, message: dict, compression: str | None) -> bytes:
+def pack_chunk(chunk: Chunk, message: dict, compression: str | None) -> bytes:
     """A chunk message as bytes (its buffers copied in, unless replaced by references)."""
     if isinstance(message.get("arrow"), ArrowStream):
         message = {**message, "arrow": message["arrow"].written()}
@@ -593,28 +620,32 @@ def _span(spans: list[memoryview], reference: Any) -> memoryview:
     return spans[reference]
 
 
-def decode_chunk(payload: bytes) -> ColumnChunk | RecordChunk:
+def decode_chunk(payload: bytes) -> Chunk:
     """Decode bytes written by ``encode_chunk``."""
     return decode_message(chunk_message(payload))
 
 
-def decode_message(message: dict, spans: list[memoryview] | None = None) -> ColumnChunk | RecordChunk:
+def decode_message(message: dict, spans: list[memoryview] | None = None) -> Chunk:
     """The chunk a message describes; a message whose buffers were placed elsewhere (shared
     memory) names them by their index in ``spans``."""
     if spans is not None:
         message = replace_buffers(message, [_span(spans, reference) for reference in chunk_buffers(message)])
     try:
         if "records" in message:
-            return RecordChunk(_count(message["start"], "start"), tuple(message["records"]))
+            return records_chunk(_count(message["start"], "start"), message["records"])
         size = _count(message["size"], "size")
         names, column_messages = tuple(message["names"]), message["columns"]
         if len(names) != len(column_messages):
             raise TransportError("malformed chunk message (names and columns differ in number)")
         if size * (_ROW_BYTES + _CELL_BYTES * len(names)) > MAX_PAYLOAD_BYTES:
             raise TransportError(f"a chunk of {size:,} rows would exceed MAX_PAYLOAD_BYTES as rows")
-        arrow_columns = _read_arrow_stream(message["arrow"]) if message["arrow"] is not None else []
-        columns = tuple(_decode_column(column, size, arrow_columns) for column in column_messages)
-        return ColumnChunk(_count(message["start"], "start"), size, names, columns)
+        table = _read_arrow_stream(message["arrow"]) if message["arrow"] is not None else pa.table({})
+        typed = dict(zip(table.column_names, table.columns))
+        layouts = tuple(_received_layout(column, typed.pop(str(position), None), size)
+                        for position, column in enumerate(column_messages))
+        if typed:
+            raise TransportError(f"malformed chunk message (Arrow columns {sorted(typed)} of no column)")
+        return Chunk(_count(message["start"], "start"), size, names, layouts, table)
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         if isinstance(exc, TransportError):
             raise

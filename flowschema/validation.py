@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
+from flowschema.chunk import Chunk
 from flowschema.columnar import NotColumnar, columnar_plan, passing_rows
 from flowschema.details import error_details, exception_error
 from flowschema.errors import EngineError
 from flowschema.packed import PackedErrors
-from flowschema.records import ColumnChunk, RecordChunk
 
 
 @contextmanager
@@ -91,7 +91,7 @@ class ChunkResult:
 
 
 def validate_chunk(
-    model: type[BaseModel], chunk: ColumnChunk | RecordChunk, options: ValidationOptions = ValidationOptions(),
+    model: type[BaseModel], chunk: Chunk, options: ValidationOptions = ValidationOptions(),
     packed: bool = False,
 ) -> ChunkResult:
     """Validate every row of ``chunk`` against ``model``.
@@ -106,11 +106,12 @@ def validate_chunk(
     >>> from pydantic import BaseModel
     >>> class Point(BaseModel):
     ...     x: int
-    >>> result = validate_chunk(Point, RecordChunk(0, ({"x": 1}, {"x": "a"})))
+    >>> from flowschema.chunk import records_chunk
+    >>> result = validate_chunk(Point, records_chunk(0, ({"x": 1}, {"x": "a"})))
     >>> list(result.failed), result.failed[1][0]["type"]
     ([1], 'int_parsing')
     """
-    if options.engine != "rows" and not options.dump_values and isinstance(chunk, ColumnChunk):
+    if options.engine != "rows" and not options.dump_values and chunk.records is None:
         plan = columnar_plan(model, chunk.names)
         reason = plan.reason
         if reason is None:
@@ -125,7 +126,7 @@ def validate_chunk(
     return _validate_rows(model, chunk.rows(), chunk.start, chunk.size, options)
 
 
-def _validate_columns(model: type[BaseModel], plan, chunk: ColumnChunk, options: ValidationOptions,
+def _validate_columns(model: type[BaseModel], plan, chunk: Chunk, options: ValidationOptions,
                       packed: bool) -> ChunkResult:
     """The columnar engine: each field's validator over its column, then each failing row's
     errors, exactly as ``model_validate`` gives them.
@@ -199,7 +200,7 @@ def _composed_errors(verdicts, offsets: np.ndarray, failures: np.ndarray) -> dic
     return dict(zip(offsets.tolist(), per_row))
 
 
-def _errors_by_group(model: type[BaseModel], chunk: ColumnChunk, options: ValidationOptions, offsets: np.ndarray,
+def _errors_by_group(model: type[BaseModel], chunk: Chunk, options: ValidationOptions, offsets: np.ndarray,
                      failures: np.ndarray) -> dict[int, tuple[dict, ...]]:
     """``model_validate`` once per group of rows failing alike; each row gets a copy."""
     if not len(offsets):

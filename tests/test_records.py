@@ -14,7 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flowschema.records import frame_chunks, normalize_column, normalize_value, record_chunks
+from flowschema.chunk import frame_chunks, record_chunks
+from flowschema.records import normalize_column, normalize_value
 from tests.oracle import reference_value
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")

@@ -130,10 +130,12 @@ import threading  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import pyarrow as pa  # noqa: E402
 from hypothesis import HealthCheck  # noqa: E402
 
 import flowschema.transport as transport  # noqa: E402
-from flowschema.records import ColumnChunk, RecordChunk, column_array, frame_chunks  # noqa: E402
+from flowschema.chunk import chunk_of_arrays, frame_chunks, records_chunk  # noqa: E402
+from flowschema.records import column_array  # noqa: E402
 from flowschema.transport import (  # noqa: E402
     check_compression,
     decode_chunk,
@@ -157,10 +159,17 @@ def test_every_dtype_round_trips_to_the_same_rows(compression, chunksize):
 
 
 def test_numeric_and_arrow_columns_travel_as_buffers_not_values():
-    frame = pd.DataFrame({"i": [1, 2], "f": [0.5, None], "s": pd.array(["a", None], dtype="string[pyarrow]"), "m": pd.array([1, None], dtype="Int64"),
-                          "o": pd.Series([{"a": 1}, None], dtype=object)})
-    message = unpackb(transport._unframe(encode_chunk(next(frame_chunks(frame, 10)))), allow_pickle=True)
-    assert [column[0] for column in message["columns"]] == ["np", "np", "arrow", "arrow", "py"]
+    frame = pd.DataFrame({"i": [1, 2], "f": [0.5, None], "s": pd.array(["a", None], dtype="string[pyarrow]"),
+                          "m": pd.array([1, None], dtype="Int64"), "o": pd.Series([{"a": 1}, None], dtype=object),
+                          "t": pd.Series(["a", None], dtype=object), "e": pd.Series([Mood.HAPPY, "a"], dtype=object)})
+    chunk = next(frame_chunks(frame, 10))
+    message = unpackb(transport._unframe(encode_chunk(chunk)), allow_pickle=True)
+    assert [column[0] for column in message["columns"]] == ["numpy", "numpy", "arrow", "arrow", "py", "str", "py"]
+    assert pa.ipc.open_stream(message["arrow"]).read_all().column_names == ["0", "1", "2", "3", "5"]
+    decoded = decode_chunk(encode_chunk(chunk))
+    typed_columns = [0, 1, 2, 3, 5]  # read back as the very arrays the sender held (the objects as objects)
+    assert [type(decoded.columns[i]) for i in typed_columns] == [type(chunk.columns[i]) for i in typed_columns]
+    assert [decoded.columns[i].dtype for i in typed_columns] == [chunk.columns[i].dtype for i in typed_columns]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -189,7 +198,7 @@ def test_results_round_trip_with_errors_and_values():
 
 
 def test_record_chunks_travel_normalised():
-    chunk = RecordChunk(5, ({"a": np.int64(1), "b": float("nan")}, {"a": (1, 2)}))
+    chunk = records_chunk(5, ({"a": np.int64(1), "b": float("nan")}, {"a": (1, 2)}))
     decoded = decode_chunk(encode_chunk(chunk, "lz4"))
     assert decoded.start == 5 and decoded.rows() == [{"a": 1, "b": None}, {"a": (1, 2)}]
 
@@ -220,26 +229,39 @@ def test_truncated_and_corrupted_chunks_raise_transport_error(compression):
 
 
 def test_a_payload_cannot_decompress_beyond_the_cap(monkeypatch):
-    payload = encode_chunk(ColumnChunk(0, 100_000, ("z",), (np.zeros(100_000),)), "lz4")
+    payload = encode_chunk(chunk_of_arrays(0, ("z",), (np.zeros(100_000),)), "lz4")
     assert len(payload) < 10_000
     monkeypatch.setattr(transport, "MAX_PAYLOAD_BYTES", 100_000)
     with pytest.raises(TransportError, match="decompresses beyond MAX_PAYLOAD_BYTES"):
         decode_chunk(payload)
 
 
-def test_hostile_numeric_columns_are_refused():
-    def forged(column):
-        message = {"start": 0, "size": 2, "names": ["x"], "columns": [column], "arrow": None}
+def test_hostile_columns_are_refused():
+    def forged(column, arrow=None):
+        stream = None
+        if arrow is not None:
+            sink = pa.BufferOutputStream()
+            table = pa.table({"0": arrow})
+            with pa.ipc.new_stream(sink, table.schema) as writer:
+                writer.write_table(table)
+            stream = sink.getvalue().to_pybytes()
+        message = {"start": 0, "size": 2, "names": ["x"], "columns": [column], "arrow": stream}
         return b"\x00" + packb(message)
 
     with pytest.raises(TransportError, match="bad numeric column"):
-        decode_chunk(forged(["np", "|O", b"\x00" * 16]))  # object pointers from the wire: never
+        decode_chunk(forged(["numpy", "|O"], pa.array([0, 0], pa.uint64())))  # object pointers from the wire: never
     with pytest.raises(TransportError, match="bad numeric column"):
-        decode_chunk(forged(["np", "<i8", b"\x00" * 3]))
+        decode_chunk(forged(["numpy", "<i8"], pa.array([0, 0], pa.int8())))
+    with pytest.raises(TransportError, match="bad column message"):
+        decode_chunk(forged(["numpy", "<i8"], pa.array([0, 0, 0], pa.int64())))  # not the chunk's size
     with pytest.raises(TransportError, match="categorical codes out of range"):
-        decode_chunk(forged(["cat", "|i1", b"\x05\x00", ["a"]]))
+        decode_chunk(forged(["cat", ["a"]], pa.array([5, 0], pa.int8())))
+    with pytest.raises(TransportError, match="bad column dtype"):
+        decode_chunk(forged(["arrow", "object"], pa.array([0, 0])))
     with pytest.raises(TransportError, match="bad column message"):
         decode_chunk(forged(["py", [1]]))
+    with pytest.raises(TransportError, match="bad column message"):
+        decode_chunk(forged(["tz", "ns", "Europe/Paris"], pa.array([0, 0])))  # a zone is a tzinfo, not a name
 
 
 def test_check_compression():
@@ -255,10 +277,10 @@ def test_a_tz_aware_column_travels_as_its_instants_and_zone_once():
         for unit in ("s", "ms", "us", "ns"):
             stamps = pd.Series(pd.to_datetime(["2024-03-31 00:30", None, "2024-10-27 02:30"]).as_unit(unit))
             column = column_array(stamps.dt.tz_localize("UTC").dt.tz_convert(zone))
-            chunk = ColumnChunk(0, 3, ("t",), (column,))
+            chunk = chunk_of_arrays(0, ("t",), (column,))
             assert typed(decode_chunk(encode_chunk(chunk)).rows()) == typed(chunk.rows())
     many = column_array(pd.Series(pd.date_range("2013-01-01", periods=10_000, freq="min", tz="Europe/Paris")))
-    assert len(encode_chunk(ColumnChunk(0, len(many), ("t",), (many,)))) < 10_000 * 8 + 1_000
+    assert len(encode_chunk(chunk_of_arrays(0, ("t",), (many,)))) < 10_000 * 8 + 1_000
 
 
 class Sensor(BaseModel):

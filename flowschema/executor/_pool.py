@@ -18,14 +18,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from flowschema.records import ColumnChunk, RecordChunk
+from flowschema.chunk import Chunk
 from flowschema.shared_memory import Parcel, received_chunk
 from flowschema.transport import decode_result, encode_result
 from flowschema.validation import ChunkResult, validate_chunk
 
 __all__ = ["InFlight", "map_in_order", "validate_payload"]
 
-Chunk = ColumnChunk | RecordChunk
 #: the chunks submitted and not yet consumed, oldest first: each with its parcel and the handle of
 #: its result (None while it could not be submitted: a broken pool)
 InFlight = deque[tuple[Chunk, Parcel, Any]]

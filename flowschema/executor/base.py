@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from flowschema.records import ColumnChunk, RecordChunk, record_chunks
+from flowschema.chunk import Chunk, record_chunks
 from flowschema.validation import ChunkResult, ValidationOptions
 
 __all__ = [
@@ -36,7 +36,6 @@ AUTO_CHUNKSIZE = 5_000
 #: chunk is still tens of milliseconds of work
 COLUMNAR_CHUNKSIZE = 100_000
 
-Chunk = ColumnChunk | RecordChunk
 
 
 def check_model(model: Any) -> type[BaseModel]:
@@ -162,16 +161,16 @@ class BaseExecutor(ABC):
         >>> [entry["status"] for entry in SyncFifoExecutor(Point).run([{"x": 1}, {"x": "a"}])]
         ['validated', 'failed']
         """
-        in_flight: deque[RecordChunk] = deque()
+        in_flight: deque[Chunk] = deque()
 
-        def chunks() -> Iterator[RecordChunk]:
+        def chunks() -> Iterator[Chunk]:
             for chunk in record_chunks(records, self.chunksize or self.run_chunksize):
                 in_flight.append(chunk)
                 yield chunk
 
         for result in self.map_chunks(chunks(), ValidationOptions(want_values=True, dump_values=True)):
             chunk = in_flight.popleft()
-            for offset, record in enumerate(chunk.records):
+            for offset, record in enumerate(chunk.records or ()):
                 errors = result.failed.get(offset, ())
                 yield {
                     "id": str(uuid.uuid4()),
