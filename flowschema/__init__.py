@@ -12,6 +12,7 @@
 Importing this package registers the ``df.flowschema`` accessor.
 """
 
+from flowschema import _aliases
 from flowschema import accessor as _accessor  # noqa: F401  (registers df.flowschema)
 from flowschema.annotate import (
     ERRORS_COLUMN,
@@ -38,6 +39,8 @@ from flowschema.progress import PROGRESS_THRESHOLD
 from flowschema.streaming import FileReport, RunError, validate_file
 
 __version__ = "0.1.0"
+
+_aliases.install()  # ``import flowschema.ray`` (the module is flowschema/ray_data.py)
 
 __all__ = [
     "ERRORS_COLUMN",

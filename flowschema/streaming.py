@@ -628,7 +628,7 @@ def _process_alive(pid: int) -> bool:
 
 
 #: where the cluster's workers read a set of files themselves (imported when asked for: Ray)
-_WORKERS_READ = ("flowschema.ray", "validate_files_on_workers")
+_WORKERS_READ = ("flowschema.ray_data", "validate_files_on_workers")
 
 
 def validate_file(

@@ -67,6 +67,19 @@ def test_the_file_streaming_layer_does_not_import_the_ray_layer():
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     assert not {name for name in imported if name and (name == "ray" or name.startswith(("ray.", "flowschema.ray")))}
-    code = "import sys, flowschema.streaming; print(sorted(m for m in ('ray', 'flowschema.ray') if m in sys.modules))"
+    code = ("import sys, flowschema.streaming; "
+            "print(sorted(m for m in ('ray', 'flowschema.ray', 'flowschema.ray_data') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_no_two_modules_share_a_name_and_flowschema_ray_keeps_its_public_path():
+    """Issue 19's layout: ``flowschema/ray.py`` beside ``flowschema/executor/ray.py`` read alike in
+    every traceback; the Ray Data module is ``ray_data.py`` and ``flowschema.ray`` is that module."""
+    package = Path(flowschema.__file__).parent
+    names = [path.name for path in package.rglob("*.py") if path.name != "__init__.py"]
+    assert sorted(name for name in names if names.count(name) > 1) == []
+    code = ("import sys, flowschema.ray as public, flowschema.ray_data as module; from flowschema.ray import "
+            "validate_dataset; print(public is module is sys.modules['flowschema.ray'], validate_dataset.__module__)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["True", "flowschema.ray_data"]

@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from flowschema.annotate import ERRORS_COLUMN, original_columns
-from flowschema.dashboard.fields import FieldFailures, FieldRow, TypeCount, field_rows
+from flowschema.dashboard.field_table import FieldFailures, FieldRow, TypeCount, field_rows
 from flowschema.dashboard.text import column_text, may_contain, missing_last_order
 from flowschema.report import field_name, valid_mask
 

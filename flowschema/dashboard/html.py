@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from flowschema.dashboard.data import PAGE_SIZE, ROW_KEY, DashboardData
-from flowschema.dashboard.fields import FieldRow
+from flowschema.dashboard.field_table import FieldRow
 from flowschema.dashboard.grid import GridPage, grid_page
 from flowschema.dashboard.style import STYLE, Look
 from flowschema.dashboard.text import shorten

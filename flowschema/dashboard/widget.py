@@ -23,7 +23,7 @@ import pandas as pd
 from flowschema.annotate import original_columns
 from flowschema.dashboard.data import ROW_KEY, DashboardData
 from flowschema.dashboard.download import csv_link
-from flowschema.dashboard.fields import FieldFailures, field_rows
+from flowschema.dashboard.field_table import FieldFailures, field_rows
 from flowschema.dashboard.grid import grid_page
 from flowschema.dashboard.html import (
     FIELD_COLUMNS,

@@ -1,4 +1,5 @@
 """``flowschema.ray``: validate Ray Data datasets where they live; the driver sees counts only.
+(This file is ``flowschema/ray_data.py``; ``import flowschema.ray`` gives this very module.)
 
     import ray, flowschema.ray as fsray
     from ray.data.expressions import col
