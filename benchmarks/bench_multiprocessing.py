@@ -21,9 +21,9 @@ from pydantic import BaseModel, Field, field_validator
 
 import flowschema  # noqa: F401  (registers df.flowschema)
 from benchmarks._common import best_seconds, report
+from flowschema.chunk import frame_chunks
 from flowschema.datasets import Flight, load_flights
 from flowschema.executor.multiprocessing import MultiProcessingExecutor
-from flowschema.chunk import frame_chunks
 from flowschema.transport import decode_chunk, encode_chunk
 
 REPEAT = 3

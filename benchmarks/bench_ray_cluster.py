@@ -16,13 +16,12 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from tests.processes import free_port, processes_holding, stop_processes
 
 RAY = str(Path(sys.executable).with_name("ray"))
 NODES, CORES, LINK_BYTES_PER_S = 10, 8, 10e9 / 8
@@ -65,38 +64,6 @@ print(json.dumps({"rows": len(frame), "workers": workers, "seconds": statistics.
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def processes_in(temp_dir: str) -> list[int]:
-    """Pids of the processes holding files open in ``temp_dir``: the Ray started here, no other."""
-    prefix = temp_dir.rstrip("/") + "/"
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != os.getpid():
-            try:
-                if any(os.readlink(link).startswith(prefix) for link in (entry / "fd").iterdir()):
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-    return pids
-
-
-def stop(temp_dir: str) -> None:
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for pid in processes_in(temp_dir):
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + 10
-        while processes_in(temp_dir) and time.monotonic() < deadline:
-            time.sleep(0.2)
-
-
 def main() -> None:
     temp_dir = tempfile.mkdtemp(prefix="fs-bench-ray-")
     env = {**os.environ, "RAY_TMPDIR": temp_dir, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(16)}
@@ -109,7 +76,7 @@ def main() -> None:
         result = subprocess.run([sys.executable, "-c", DRIVER, f"127.0.0.1:{port}"], env=env, capture_output=True,
                                 text=True, timeout=1800, check=True)
     finally:
-        stop(temp_dir)
+        stop_processes(lambda: processes_holding(temp_dir.rstrip("/") + "/"))
         shutil.rmtree(temp_dir, ignore_errors=True)
     found = json.loads(result.stdout.strip().splitlines()[-1])
     rows, workers, seconds = found["rows"], found["workers"], found["seconds"]

@@ -77,11 +77,11 @@ def _command(entry: Path) -> bytes:
 
 
 def run_scenario(scenario: str, big: str, pattern: str, out: str) -> dict:
+    import flowschema.ray
     import ray
     import ray.data
 
     import flowschema
-    import flowschema.ray
     from flowschema.datasets import Flight
     from flowschema.executor.ray import RayExecutor
 

@@ -1,4 +1,5 @@
-"""The Ray processes this test session started, found by the private Ray temp dir they write in.
+"""Processes found by the files they hold open, and free loopback ports: for the tests,
+``tests/shared_machine.py`` and the benchmarks that start a Ray cluster.
 
 ``conftest.py`` points ``RAY_TMPDIR`` at a fresh directory before anything starts Ray, so every
 Ray of the suite (a local ``ray.init``, a ``ray start`` cluster, subprocesses) keeps files open
@@ -9,18 +10,21 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
-def ray_temp_dir() -> str:
-    """The suite's private Ray temp dir (set by conftest.py)."""
-    return os.environ["RAY_TMPDIR"]
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
-def ray_processes() -> list[int]:
-    """Pids of the live processes holding files open in the suite's Ray temp dir."""
-    prefix = ray_temp_dir().rstrip("/") + "/"
+def processes_holding(prefix: str) -> list[int]:
+    """Pids of the live processes (this one aside) with a file open under ``prefix``."""
     pids = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
@@ -31,6 +35,29 @@ def ray_processes() -> list[int]:
         except OSError:  # gone meanwhile, or not ours to read
             continue
     return pids
+
+
+def stop_processes(find: Callable[[], list[int]], grace: float = 10) -> None:
+    """Stop the processes ``find`` names: SIGTERM, up to ``grace`` seconds, then SIGKILL."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in find():
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + grace
+        while find() and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+
+def ray_temp_dir() -> str:
+    """The suite's private Ray temp dir (set by conftest.py)."""
+    return os.environ["RAY_TMPDIR"]
+
+
+def ray_processes() -> list[int]:
+    """Pids of the live processes holding files open in the suite's Ray temp dir."""
+    return processes_holding(ray_temp_dir().rstrip("/") + "/")
 
 
 def process_command(pid: int) -> bytes:
@@ -51,12 +78,4 @@ def wait_until_no_ray_processes(message: str, timeout: float = 30) -> None:
 
 def stop_ray_processes(grace: float = 10) -> None:
     """Stop the suite's Ray processes (never another Ray on the machine): SIGTERM, then SIGKILL."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for pid in ray_processes():
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + grace
-        while ray_processes() and time.monotonic() < deadline:
-            time.sleep(0.2)
+    stop_processes(ray_processes, grace)

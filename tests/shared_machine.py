@@ -10,33 +10,14 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from processes import free_port, processes_holding, stop_processes  # run as a script: tests/ is its path
+
 RAY = str(Path(sys.executable).with_name("ray"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def processes_holding(prefix: str) -> list[int]:
-    """Pids of the processes with a file open under ``prefix``."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if any(os.readlink(link).startswith(prefix) for link in (entry / "fd").iterdir()):
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-    return pids
 
 
 def start_foreign_ray() -> str:
@@ -50,16 +31,6 @@ def start_foreign_ray() -> str:
     return str(session) + "/"
 
 
-def stop(pids: list[int]) -> None:
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for pid in pids:
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
-        time.sleep(2)
-
-
 def main() -> int:
     busy = [subprocess.Popen(["sh", "-c", "yes > /dev/null"], start_new_session=True) for _ in range(2)]
     session = None
@@ -71,7 +42,7 @@ def main() -> int:
         for loop in busy:
             os.killpg(loop.pid, signal.SIGKILL)
         if session is not None:
-            stop(processes_holding(session))
+            stop_processes(lambda: processes_holding(session))
 
 
 if __name__ == "__main__":

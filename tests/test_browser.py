@@ -21,6 +21,7 @@ from playwright.sync_api import sync_playwright
 import flowschema  # noqa: F401  (registers df.flowschema)
 from flowschema.datasets import Penguin, load_penguins
 from tests.models import PEOPLE_ROWS, Person
+from tests.processes import free_port
 from tests.test_dashboard import EVIL_CELL, EVIL_COLUMN, Evil, Hostile, hostile_frame
 
 CHROMIUM = "/usr/bin/chromium"
@@ -39,12 +40,6 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_server(command: list[str], folder: Path, port: int, env: dict | None = None) -> subprocess.Popen:

@@ -11,9 +11,9 @@ import sys
 import pytest
 
 from tests import test_browser
+from tests.processes import free_port
 from tests.test_browser import (
     PATIENCE_MS,
-    free_port,
     plain,
     reads_left_to_right,
     screenshot,

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -23,16 +22,10 @@ from flowschema import WorkerCrashError
 from flowschema.executor.ray import RayExecutor
 from tests.faulty import Faulty
 from tests.models import Person
-from tests.processes import process_command, ray_processes, stop_ray_processes, wait_until_no_ray_processes
+from tests.processes import free_port, process_command, ray_processes, stop_ray_processes, wait_until_no_ray_processes
 from tests.test_multiprocessing import FRAME, assert_same_result, validate_interrupted, wait_for
 
 RAY = str(Path(sys.executable).with_name("ray"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_node(command: list[str], env: dict, attempts: int = 2) -> None:

@@ -257,8 +257,8 @@ def test_stale_segments_of_dead_processes_are_removed_and_live_ones_kept(tmp_pat
 
 
 def test_a_ray_chunk_goes_to_the_object_store_once_its_buffers_as_arrays(local_ray):
-    from flowschema.executor.ray import RayExecutor
     from flowschema.chunk import frame_chunks
+    from flowschema.executor.ray import RayExecutor
 
     frame = readings(5_000)
     executor = RayExecutor(Reading)
