@@ -15,7 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from processes import free_port, processes_holding, stop_processes  # run as a script: tests/ is its path
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: its path is tests/
+from tests.processes import free_port, processes_holding, stop_processes  # noqa: E402
 
 RAY = str(Path(sys.executable).with_name("ray"))
 
