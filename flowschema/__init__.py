@@ -9,8 +9,11 @@
 >>> checked[flowschema.VALID_COLUMN].tolist()
 [True, False]
 
-Importing this package registers the ``df.flowschema`` accessor.
+Importing this package registers the ``df.flowschema`` accessor (on polars frames too, when
+polars is installed).
 """
+
+from importlib.util import find_spec as _find_spec
 
 from flowschema import _aliases
 from flowschema import accessor as _accessor  # noqa: F401  (registers df.flowschema)
@@ -41,6 +44,9 @@ from flowschema.streaming import FileReport, RunError, validate_file
 __version__ = "0.1.0"
 
 _aliases.install()  # ``import flowschema.ray`` (the module is flowschema/ray_data.py)
+
+if _find_spec("polars") is not None:  # the optional extra flowschema[polars]
+    from flowschema.adapters import polars as _polars  # noqa: F401  (registers df.flowschema on polars frames)
 
 __all__ = [
     "ERRORS_COLUMN",

@@ -33,11 +33,14 @@ from flowschema.validation import ChunkResult, ValidationOptions, check_engine
 __all__ = [
     "ANNOTATION_PREFIX",
     "ERRORS_COLUMN",
+    "PANDAS",
     "VALID_COLUMN",
+    "FrameKind",
     "annotated_stream",
     "planned_engine",
     "validate_frame",
     "validate_iter",
+    "validate_one",
 ]
 
 #: bool column: True where the row passed ``model_validate``
@@ -69,13 +72,20 @@ def validate_frame(
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
     model, options = check_arguments(model, chunksize, engine, coerce, strict, context, progress)
-    data = _checked_columns(frame)
-    planned_engine(model, data.columns, options)  # engine="columnar" that cannot be exact: say so now
+    return validate_one(PANDAS, _checked_columns(frame), "DataFrame", model, options, executor, chunksize,
+                        executor_options, progress, dashboard)
+
+
+def validate_one(kind: FrameKind, data: Any, source: str, model: type[BaseModel], options: ValidationOptions,
+                 executor: str | BaseExecutor, chunksize: int | None, executor_options: dict[str, Any],
+                 progress: bool | str, dashboard: Any) -> Any:
+    """One frame of ``kind`` (its own columns only, checked) validated: its annotated result."""
+    planned_engine(model, kind.labels(data), options)  # engine="columnar" that cannot be exact: say so now
     listener = live_listener(dashboard)
     run = _Run(model, executor, chunksize, executor_options, options, progress, listener)
-    (annotated,) = run.start(len(data), "DataFrame", data.columns).annotated_frames([data])
+    (annotated,) = run.start(kind.height(data), source, kind.labels(data)).annotated_frames([data], kind)
     if listener is not None:
-        listener.run_finished(annotated)
+        listener.run_finished(kind.as_pandas(annotated))
     return annotated
 
 
@@ -142,7 +152,7 @@ def annotated_stream(
     frames = _frame_iterator(frames)
     model, options = check_arguments(model, chunksize, engine, coerce, strict, context, progress)
     run = _Run(model, executor, chunksize, executor_options, options, progress, listener).start(None, source)
-    return run.annotated_frames(map(_checked_columns, frames))
+    return run.annotated_frames(map(_checked_columns, frames), PANDAS)
 
 
 def _frame_iterator(frames: Any) -> Iterator:
@@ -187,11 +197,11 @@ class _Run:
             self.listener.executor_ready(self.runner.name)
         return self
 
-    def annotated_frames(self, frames: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        """Each frame annotated, in order; the executor is closed at the end unless shared."""
+    def annotated_frames(self, frames: Iterable[Any], kind: FrameKind) -> Iterator[Any]:
+        """Each frame (of ``kind``) annotated, in order; the executor is closed at the end unless shared."""
         bar = progress_bar(self.total_rows, self.progress, f"validating {self.model.__name__}")
         try:
-            yield from _annotated_frames(frames, self.model, self.runner, self.options, bar, self.listener,
+            yield from _annotated_frames(frames, kind, self.model, self.runner, self.options, bar, self.listener,
                                          self.metadata)
         except GeneratorExit:
             raise
@@ -232,13 +242,68 @@ def _checked_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return data
 
 
+class FrameKind:
+    """What a kind of frame (pandas, polars) needs from a run: its column labels and height, its
+    rows as chunks, and the result built from the verdicts. The run itself knows no frame kind."""
+
+    def labels(self, frame: Any) -> pd.Index:
+        raise NotImplementedError
+
+    def height(self, frame: Any) -> int:
+        raise NotImplementedError
+
+    def chunks(self, frame: Any, chunksize: int, offset: int) -> Iterator[Chunk]:
+        raise NotImplementedError
+
+    def annotated(self, frame: Any, valid: np.ndarray, errors: np.ndarray, values: list | None,
+                  model: type[BaseModel], facts: dict) -> Any:
+        """``frame`` with ``_fs_valid`` and ``_fs_errors`` (and with ``values``, when ``coerce=True``
+        asked for them, the validated values in the columns read), the run's ``facts`` attached."""
+        raise NotImplementedError
+
+    def as_pandas(self, annotated: Any) -> pd.DataFrame:
+        """An annotated result as the pandas frame the dashboard reads (facts in ``attrs``)."""
+        raise NotImplementedError
+
+
+class _PandasFrames(FrameKind):
+    def labels(self, frame: pd.DataFrame) -> pd.Index:
+        return frame.columns
+
+    def height(self, frame: pd.DataFrame) -> int:
+        return len(frame)
+
+    def chunks(self, frame: pd.DataFrame, chunksize: int, offset: int) -> Iterator[Chunk]:
+        return frame_chunks(frame, chunksize, offset)
+
+    def annotated(self, frame: pd.DataFrame, valid: np.ndarray, errors: np.ndarray, values: list | None,
+                  model: type[BaseModel], facts: dict) -> pd.DataFrame:
+        annotated = frame.copy(deep=False)
+        if values is not None:
+            coerce_columns(annotated, model, valid, values)
+        levels = [""] * (annotated.columns.nlevels - 1)  # MultiIndex columns: ("_fs_valid", "")
+        with warnings.catch_warnings():  # a frame built column by column is "fragmented": the caller's, not ours
+            warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
+            for name, column in ((VALID_COLUMN, valid), (ERRORS_COLUMN, errors)):  # ours: not copied
+                annotated[(name, *levels) if levels else name] = pd.Series(column, index=annotated.index, copy=False)
+        annotated.attrs["flowschema"] = facts
+        return annotated
+
+    def as_pandas(self, annotated: pd.DataFrame) -> pd.DataFrame:
+        return annotated
+
+
+#: pandas DataFrames
+PANDAS = _PandasFrames()
+
+
 class _Assembly:
     """One frame's outcomes, filled in chunk by chunk; rows ``start ..`` of the whole stream."""
 
-    def __init__(self, data: pd.DataFrame, start: int, coerce: bool, engine: str) -> None:
-        self.data, self.start, self.coerce, self.planned_engine = data, start, coerce, engine
+    def __init__(self, data: Any, kind: FrameKind, start: int, coerce: bool, engine: str) -> None:
+        self.data, self.kind, self.start, self.coerce, self.planned_engine = data, kind, start, coerce, engine
         self.engines: set[str] = set()
-        rows = len(data)
+        rows = kind.height(data)
         self.valid = np.ones(rows, dtype=bool)
         self.errors = np.empty(rows, dtype=object)
         self.errors.fill(())
@@ -248,7 +313,7 @@ class _Assembly:
 
     @property
     def complete(self) -> bool:
-        return self.done == len(self.data)
+        return self.done == len(self.valid)
 
     def add(self, result: ChunkResult) -> None:
         first = result.start - self.start
@@ -261,16 +326,8 @@ class _Assembly:
         self.engines.add(result.engine)  # "rows" on a columnar plan: a validator read info.data
         self.done += result.size
 
-    def annotated(self, model: type[BaseModel], runner: BaseExecutor, metadata: dict) -> pd.DataFrame:
-        annotated = self.data.copy(deep=False)
-        if self.coerce:
-            coerce_columns(annotated, model, self.valid, self.values)
-        levels = [""] * (annotated.columns.nlevels - 1)  # MultiIndex columns: ("_fs_valid", "")
-        with warnings.catch_warnings():  # a frame built column by column is "fragmented": the caller's, not ours
-            warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
-            for name, column in ((VALID_COLUMN, self.valid), (ERRORS_COLUMN, self.errors)):  # ours: not copied
-                annotated[(name, *levels) if levels else name] = pd.Series(column, index=annotated.index, copy=False)
-        annotated.attrs["flowschema"] = {
+    def annotated(self, model: type[BaseModel], runner: BaseExecutor, metadata: dict) -> Any:
+        facts = {
             "model": model.__name__,
             "executor": runner.name,
             "rows": len(self.valid),
@@ -278,14 +335,15 @@ class _Assembly:
             "elapsed_seconds": time.perf_counter() - self.started,
             "engine": "+".join(sorted(self.engines)) or self.planned_engine,
             **metadata,
-            "fields": field_descriptions(model, self.data.columns),
+            "fields": field_descriptions(model, self.kind.labels(self.data)),
         }
-        return annotated
+        return self.kind.annotated(self.data, self.valid, self.errors, self.values if self.coerce else None, model,
+                                   facts)
 
 
-def _annotated_frames(frames: Iterable[pd.DataFrame], model: type[BaseModel], runner: BaseExecutor,
+def _annotated_frames(frames: Iterable[Any], kind: FrameKind, model: type[BaseModel], runner: BaseExecutor,
                       options: ValidationOptions, bar, listener: RunListener | None,
-                      metadata: dict) -> Iterator[pd.DataFrame]:
+                      metadata: dict) -> Iterator[Any]:
     """Run ``frames`` through ``runner`` as one stream of chunks; yield each frame annotated as
     soon as all its rows are back. Chunks never span frames, and results come in order."""
     pending: deque[_Assembly] = deque()
@@ -293,10 +351,11 @@ def _annotated_frames(frames: Iterable[pd.DataFrame], model: type[BaseModel], ru
     def chunks() -> Iterator[Chunk]:
         start = 0
         for data in frames:
-            engine = planned_engine(model, data.columns, options)
-            pending.append(_Assembly(data, start, options.want_values, engine))
-            yield from frame_chunks(data, runner.chunksize_for(len(data), engine == "columnar"), start)
-            start += len(data)
+            engine = planned_engine(model, kind.labels(data), options)
+            height = kind.height(data)
+            pending.append(_Assembly(data, kind, start, options.want_values, engine))
+            yield from kind.chunks(data, runner.chunksize_for(height, engine == "columnar"), start)
+            start += height
 
     due = 0
     with _CollectorPause(active=not runner.in_process) as collector:
@@ -319,7 +378,7 @@ def _annotated_frames(frames: Iterable[pd.DataFrame], model: type[BaseModel], ru
         assembly = pending.popleft()
         if not assembly.complete:
             raise FlowSchemaError(
-                f"{runner!r} returned {assembly.done} of {len(assembly.data)} rows of a frame; "
+                f"{runner!r} returned {assembly.done} of {len(assembly.valid)} rows of a frame; "
                 "no partial result is returned"
             )
         yield assembly.annotated(model, runner, metadata)

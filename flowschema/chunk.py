@@ -39,8 +39,8 @@ import pyarrow as pa
 
 from flowschema.records import column_array, normalize_column, normalize_value
 
-__all__ = ["NUMPY_KINDS", "Chunk", "arrow_type_of", "chunk_of_arrays", "frame_chunks", "numpy_values",
-           "record_chunks", "records_chunk"]
+__all__ = ["NUMPY_KINDS", "Chunk", "arrow_type_of", "chunk_of_arrays", "chunk_of_layouts", "frame_chunks",
+           "numpy_values", "record_chunks", "records_chunk", "sliced"]
 
 #: the numpy dtype kinds a column's raw values travel as (bool, ints, floats, complex, time)
 NUMPY_KINDS = "biufcmM"
@@ -179,14 +179,18 @@ def chunk_of_arrays(start: int, names: Sequence, arrays: Sequence, size: int | N
     >>> chunk_of_arrays(0, ("a", "b"), (np.array([1, 2]), pd.array([1, None], dtype="Int64"))).rows()
     [{'a': 1, 'b': 1}, {'a': 2, 'b': None}]
     """
+    return chunk_of_layouts(start, names, [_layout(array) for array in arrays],
+                            len(arrays[0]) if size is None else size)
+
+
+def chunk_of_layouts(start: int, names: Sequence, columns: Sequence[tuple], size: int) -> Chunk:
+    """A chunk of ``size`` rows from each column's layout and Arrow column (None for ``py``)."""
     layouts, typed, typed_names = [], [], []
-    for position, array in enumerate(arrays):
-        layout, arrow = _layout(array)
+    for position, (layout, arrow) in enumerate(columns):
         layouts.append(layout)
         if arrow is not None:
             typed.append(arrow if isinstance(arrow, pa.ChunkedArray) else pa.chunked_array([arrow]))
             typed_names.append(str(position))
-    size = len(arrays[0]) if size is None else size
     table = pa.Table.from_arrays(typed, names=typed_names) if typed else _NO_COLUMNS
     return Chunk(start, size, tuple(names), tuple(layouts), table)
 
@@ -201,8 +205,13 @@ def frame_chunks(frame: pd.DataFrame, chunksize: int, offset: int = 0) -> Iterat
     """
     whole = chunk_of_arrays(offset, tuple(frame.columns),
                             [column_array(frame.iloc[:, position]) for position in range(frame.shape[1])], len(frame))
-    for start in range(0, len(frame), chunksize):
-        yield whole.slice(start, min(start + chunksize, len(frame)))
+    return sliced(whole, chunksize)
+
+
+def sliced(whole: Chunk, chunksize: int) -> Iterator[Chunk]:
+    """``whole`` in chunks of at most ``chunksize`` rows, copying nothing."""
+    for start in range(0, whole.size, chunksize):
+        yield whole.slice(start, min(start + chunksize, whole.size))
 
 
 def records_chunk(start: int, records: Sequence[Mapping]) -> Chunk:

@@ -1,0 +1,234 @@
+"""polars DataFrames: ``df.flowschema`` on a polars frame, registered by ``import flowschema``
+when polars is importable.
+
+**What a row is.** Exactly what ``df.row(i, named=True)`` gives, the oracle of the tests: null is
+None, NaN stays a float NaN (polars keeps the two apart), temporal types are ``datetime`` (with
+its zone) / ``date`` / ``time`` / ``timedelta``, ``Decimal`` stays ``Decimal``, ``List``/``Array``
+/``Struct`` are lists and dicts, ``Categorical``/``Enum`` their strings, ``Object`` cells as they
+are. So ``pl.from_pandas(df)``, which turns NaN into null, may get other verdicts than a polars
+frame holding NaN.
+
+**How it is read.** Integer, boolean and string columns, and float columns without NaN, go into
+the chunk as Arrow arrays (the engine screens and deduplicates them as it does Arrow-backed
+pandas columns, whose cells are the same Python values); every other column as the Python values
+``Series.to_list()`` gives, which the engines take as they are.
+
+**The result** is the input frame plus ``_fs_valid`` (Boolean), ``_fs_errors`` (``pl.Object``: per
+row the tuple of pydantic's error dicts the pandas path gives, empty when valid) and ``_fs_run``
+(``pl.Object``: the run's facts, the dict a pandas result keeps in ``attrs["flowschema"]``, the
+same object on every row of a run). polars frames carry no metadata, so the facts travel as a
+column: they survive ``filter``, ``head``, ``sort`` and ``concat``, and the report reads them there.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+from pydantic import BaseModel
+
+from flowschema import report
+from flowschema.annotate import (
+    ANNOTATION_PREFIX,
+    ERRORS_COLUMN,
+    VALID_COLUMN,
+    FrameKind,
+    check_arguments,
+    validate_one,
+)
+from flowschema.chunk import Chunk, chunk_of_layouts, sliced
+from flowschema.executor import BaseExecutor
+from flowschema.executor.base import check_count
+from flowschema.records import plain_arrow_type
+
+__all__ = ["POLARS", "RUN_COLUMN", "FlowSchemaNamespace", "validate_polars"]
+
+#: object column of a polars result: the run's facts (one object per run, on each of its rows)
+RUN_COLUMN = "_fs_run"
+#: polars types read as Arrow arrays (their Python values are Arrow's own)
+_READ_AS_ARROW = {"Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64", "Boolean", "String"}
+
+
+def _column(series: pl.Series) -> tuple[tuple, pa.ChunkedArray | None]:
+    """A polars column's layout in a chunk, and its Arrow array when it is read as one."""
+    name = str(series.dtype)
+    if name in _READ_AS_ARROW or (series.dtype.is_float() and not series.is_nan().any()):
+        arrow = series.to_arrow()
+        arrow = arrow if isinstance(arrow, pa.ChunkedArray) else pa.chunked_array([arrow])
+        plain = plain_arrow_type(arrow.type)  # a string view as a large string
+        return ("arrow", None), arrow if plain == arrow.type else arrow.cast(plain)
+    return ("py", series.to_list()), None
+
+
+class _PolarsFrames(FrameKind):
+    def labels(self, frame: pl.DataFrame) -> pd.Index:
+        return pd.Index(frame.columns)
+
+    def height(self, frame: pl.DataFrame) -> int:
+        return frame.height
+
+    def chunks(self, frame: pl.DataFrame, chunksize: int, offset: int) -> Iterator[Chunk]:
+        columns = [_column(frame.get_column(name)) for name in frame.columns]
+        return sliced(chunk_of_layouts(offset, tuple(frame.columns), columns, frame.height), chunksize)
+
+    def annotated(self, frame: pl.DataFrame, valid: np.ndarray, errors: np.ndarray, values: list | None,
+                  model: type[BaseModel], facts: dict) -> pl.DataFrame:
+        return frame.with_columns(
+            pl.Series(VALID_COLUMN, valid, dtype=pl.Boolean),
+            pl.Series(ERRORS_COLUMN, errors, dtype=pl.Object),
+            pl.Series(RUN_COLUMN, [facts] * frame.height, dtype=pl.Object),
+        )
+
+    def as_pandas(self, annotated: pl.DataFrame) -> pd.DataFrame:
+        valid, errors, facts = _annotations(annotated)
+        frame = _original(annotated).to_pandas()
+        frame[VALID_COLUMN] = valid
+        frame[ERRORS_COLUMN] = pd.Series(errors, index=frame.index, dtype=object)
+        frame.attrs["flowschema"] = facts
+        return frame
+
+
+#: polars DataFrames
+POLARS = _PolarsFrames()
+
+
+def validate_polars(
+    frame: pl.DataFrame,
+    model: type[BaseModel],
+    executor: str | BaseExecutor = "sync",
+    *,
+    chunksize: int | None = None,
+    engine: str = "auto",
+    coerce: bool = False,
+    strict: bool | None = None,
+    context: Any = None,
+    progress: bool | str = "auto",
+    dashboard: Any = False,
+    **executor_options: Any,
+) -> pl.DataFrame:
+    """Validate every row of a polars ``frame`` against ``model``; see ``FlowSchemaNamespace.validate``."""
+    if not isinstance(frame, pl.DataFrame):
+        raise TypeError(f"expected a polars DataFrame, got {type(frame).__name__}")
+    model, options = check_arguments(model, chunksize, engine, coerce, strict, context, progress)
+    if coerce:
+        raise NotImplementedError("coerce=True is not available for polars frames yet: validate with coerce=False, "
+                                  "or validate frame.to_pandas() with coerce=True")
+    return validate_one(POLARS, _original(frame), "polars DataFrame", model, options, executor, chunksize,
+                        executor_options, progress, dashboard)
+
+
+def _original(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` without FlowSchema's own ``_fs_`` columns."""
+    return frame.drop([name for name in frame.columns if name.startswith(ANNOTATION_PREFIX)])
+
+
+def _annotations(frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, dict]:
+    """A result's verdicts, errors and run facts (those of its first row's run; none when empty)."""
+    missing = [name for name in (VALID_COLUMN, ERRORS_COLUMN) if name not in frame.columns]
+    if missing:
+        raise ValueError(f"this frame has no {' or '.join(missing)} column: it is not a validation result. "
+                         "Run checked = df.flowschema.validate(Model) and call this on `checked`")
+    valid = frame.get_column(VALID_COLUMN).to_numpy().astype(bool)
+    errors = np.empty(frame.height, dtype=object)
+    errors[:] = frame.get_column(ERRORS_COLUMN).to_list()
+    runs = frame.get_column(RUN_COLUMN) if RUN_COLUMN in frame.columns else None
+    facts = runs[0] if runs is not None and len(runs) else {}
+    return valid, errors, facts
+
+
+def _verdicts(frame: pl.DataFrame) -> pd.DataFrame:
+    """A result's ``_fs_valid`` and ``_fs_errors`` as a pandas frame indexed by position, its
+    facts in ``attrs``: what ``flowschema.report`` reads."""
+    valid, errors, facts = _annotations(frame)
+    verdicts = pd.DataFrame({VALID_COLUMN: valid, ERRORS_COLUMN: pd.Series(errors, dtype=object)})
+    verdicts.attrs["flowschema"] = facts
+    return verdicts
+
+
+@pl.api.register_dataframe_namespace("flowschema")
+class FlowSchemaNamespace:
+    """``df.flowschema`` on a polars DataFrame: the pandas accessor's API, polars frames out.
+    Report rows are numbered by their 0-based position (polars has no index)."""
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self._frame = frame
+
+    def validate(
+        self,
+        model: type[BaseModel],
+        executor: str | BaseExecutor = "sync",
+        *,
+        chunksize: int | None = None,
+        engine: str = "auto",
+        coerce: bool = False,
+        strict: bool | None = None,
+        context: Any = None,
+        progress: bool | str = "auto",
+        dashboard: Any = False,
+        **executor_options: Any,
+    ) -> pl.DataFrame:
+        """Validate every row against ``model``: the frame plus ``_fs_valid``, ``_fs_errors`` and
+        ``_fs_run``. A row is valid iff ``model.model_validate(df.row(i, named=True))`` succeeds.
+        The options are those of the pandas accessor (``coerce=True`` is not available yet).
+
+        >>> import flowschema, polars as pl
+        >>> from pydantic import BaseModel
+        >>> class Point(BaseModel):
+        ...     x: int
+        >>> pl.DataFrame({"x": [1, None]}).flowschema.validate(Point)["_fs_valid"].to_list()
+        [True, False]
+        """
+        return validate_polars(self._frame, model, executor, chunksize=chunksize, engine=engine, coerce=coerce,
+                               strict=strict, context=context, progress=progress, dashboard=dashboard,
+                               **executor_options)
+
+    def errors(self) -> pl.DataFrame:
+        """One row per error: ``row`` (the 0-based position), ``field``, ``type``, ``msg``, ``input``."""
+        table = report.errors_table(_verdicts(self._frame))
+        return pl.DataFrame({
+            "row": pl.Series(table["position"].to_numpy(), dtype=pl.Int64),
+            "field": pl.Series(table["field"].tolist(), dtype=pl.String),
+            "type": pl.Series(table["type"].tolist(), dtype=pl.String),
+            "msg": pl.Series(table["msg"].tolist(), dtype=pl.String),
+            "input": pl.Series(table["input"].tolist(), dtype=pl.Object),
+        })
+
+    def summary(self) -> pl.DataFrame:
+        """Errors per field: ``field``, ``errors``, ``rows``, then a count per error type."""
+        return pl.from_pandas(report.summary_table(_verdicts(self._frame)))
+
+    def valid_rows(self) -> pl.DataFrame:
+        """The rows that passed, original columns only."""
+        valid, _, _ = _annotations(self._frame)
+        return _original(self._frame.filter(pl.Series(valid)))
+
+    def invalid_rows(self, field: str | None = None, error_type: str | None = None) -> pl.DataFrame:
+        """The rows that failed, original columns only; only those with an error in ``field``
+        and/or of ``error_type`` when given."""
+        positions = report.invalid_rows(_verdicts(self._frame), field, error_type).index.to_numpy()
+        return _original(self._frame[positions])
+
+    def assert_valid(self, max_errors: int = 10) -> pl.DataFrame:
+        """Return the frame if every row passed, else raise ``flowschema.DataValidationError``."""
+        check_count("max_errors", max_errors)
+        report.assert_valid(_verdicts(self._frame), max_errors)
+        return self._frame
+
+    def dashboard(self):
+        """The ipywidgets dashboard of this validation result (read from its pandas form)."""
+        from flowschema.dashboard.widget import Dashboard
+
+        return Dashboard(POLARS.as_pandas(self._frame))
+
+    def to_html(self, path: str | os.PathLike, pages: int = 3) -> None:
+        """Write the dashboard as one self-contained HTML file (no scripts, works offline)."""
+        from flowschema.dashboard.data import DashboardData
+        from flowschema.dashboard.html import page_html, write_document
+
+        check_count("pages", pages)
+        write_document(page_html(DashboardData(POLARS.as_pandas(self._frame)), pages), path)

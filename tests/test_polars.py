@@ -1,0 +1,238 @@
+"""polars frames (issue 20): ``df.flowschema`` on a polars DataFrame gives, row by row, what
+``Model.model_validate(df.row(i, named=True))`` gives, on both engines and every executor, for
+columns of every polars type fed to fields of their own kind and of other kinds."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+import zoneinfo
+from typing import Literal
+
+import polars as pl
+import pytest
+from pydantic import BaseModel, Field
+
+import flowschema
+from flowschema.adapters.polars import RUN_COLUMN
+from tests.oracle import expected_error_dicts, typed
+
+PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+ROWS = 12
+
+
+class Colour(enum.Enum):
+    RED = "red"
+
+
+def _cycle(values: list) -> list:
+    return [values[i % len(values)] for i in range(ROWS)]
+
+
+FRAME = pl.DataFrame(
+    {
+        "i64": _cycle([1, None, -5, 2**62, 0, 7]),
+        "i8": pl.Series(_cycle([1, -128, None, 127]), dtype=pl.Int8),
+        "u64": pl.Series(_cycle([0, 2**64 - 1, None, 3]), dtype=pl.UInt64),
+        "f64": _cycle([1.5, float("nan"), None, -0.0, float("inf"), 3.0]),
+        "f64_plain": _cycle([1.5, None, -0.0, 2.0]),
+        "f32": pl.Series(_cycle([0.1, None, 2.5]), dtype=pl.Float32),
+        "flag": _cycle([True, False, None]),
+        "text": _cycle(["a", "", None, "ünï", "12", "2024-01-02"]),
+        "when": _cycle([dt.datetime(2024, 3, 31, 1, 30, tzinfo=PARIS), None, dt.datetime(1999, 12, 31, 23, 59, tzinfo=PARIS)]),
+        "naive_ns": pl.Series(_cycle([dt.datetime(2024, 1, 1, 12), None]), dtype=pl.Datetime("ns")),
+        "day": _cycle([dt.date(2024, 2, 29), None, dt.date(1, 1, 1)]),
+        "clock": _cycle([dt.time(23, 59, 59, 999999), None]),
+        "span": _cycle([dt.timedelta(days=-1, seconds=5), None, dt.timedelta(0)]),
+        "money": pl.Series(_cycle([decimal.Decimal("1.50"), None, decimal.Decimal("-0.01")]), dtype=pl.Decimal(10, 2)),
+        "ints": _cycle([[1, 2], None, [], [None, 3]]),
+        "pair": pl.Series(_cycle([[1, 2], [3, 4], None]), dtype=pl.Array(pl.Int64, 2)),
+        "point": _cycle([{"x": 1, "y": "a"}, None, {"x": None, "y": "b"}]),
+        "cat": pl.Series(_cycle(["lo", "hi", None]), dtype=pl.Categorical),
+        "level": pl.Series(_cycle(["red", "green", None]), dtype=pl.Enum(["red", "green"])),
+        "blob": _cycle([b"\x00\xff", None, b""]),
+        "thing": pl.Series(_cycle(["red", Colour.RED, None, (1, 2)]), dtype=pl.Object),
+    },
+    strict=False,
+)
+
+
+class Fitting(BaseModel):
+    """Each field the kind of its column, with constraints, Optional where the column has nulls."""
+
+    i64: int | None = Field(ge=-10)
+    i8: int | None = Field(le=100)
+    u64: int | None
+    f64: float | None = Field(ge=0)
+    f64_plain: float | None = Field(gt=-1)
+    f32: float | None = Field(lt=1)
+    flag: bool
+    text: str | None = Field(min_length=1)
+    when: dt.datetime | None
+    naive_ns: dt.datetime | None
+    day: dt.date | None
+    clock: dt.time | None
+    span: dt.timedelta | None
+    money: decimal.Decimal | None = Field(ge=0)
+    ints: list[int] | None
+    pair: tuple[int, int] | None
+    point: dict | None
+    cat: Literal["lo", "hi"] | None
+    level: Colour | None
+    blob: bytes | None
+    thing: Colour | None
+
+
+class Mismatched(BaseModel):
+    """Each field fed a column of another kind: what real data brings."""
+
+    i64: str
+    i8: float | None = Field(gt=0)
+    u64: bool | None
+    f64: int | None
+    f64_plain: str | None
+    f32: int
+    flag: int | None
+    text: int | None
+    when: dt.date | None
+    naive_ns: str | None
+    day: dt.datetime | None
+    clock: str | None
+    span: float | None
+    money: float | None
+    ints: dict | None
+    pair: list[str] | None
+    point: list | None
+    cat: int | None
+    level: bool | None
+    blob: str | None
+    thing: str | None
+
+
+def assert_untouched(checked: pl.DataFrame, frame: pl.DataFrame) -> None:
+    """The input's columns are in the result as they were (an Object column's very objects)."""
+    assert checked.columns == [*frame.columns, flowschema.VALID_COLUMN, flowschema.ERRORS_COLUMN, RUN_COLUMN]
+    for name in frame.columns:
+        if frame[name].dtype == pl.Object:
+            assert all(a is b for a, b in zip(checked[name].to_list(), frame[name].to_list(), strict=True))
+        else:
+            assert checked[name].equals(frame[name]), name
+
+
+def oracle(model: type[BaseModel], frame: pl.DataFrame) -> list[list]:
+    """Per row, pydantic's error dicts for ``df.row(i, named=True)``, every type spelled out."""
+    return [typed(expected_error_dicts(model, frame.row(position, named=True))) for position in range(frame.height)]
+
+
+def got(checked: pl.DataFrame) -> list[list]:
+    return [typed(list(errors)) for errors in checked[flowschema.ERRORS_COLUMN].to_list()]
+
+
+@pytest.mark.parametrize("engine", ["auto", "rows"])
+@pytest.mark.parametrize("model", [Fitting, Mismatched], ids=lambda model: model.__name__)
+def test_every_polars_type_gets_pydantics_answer_for_each_row(executor, model, engine):
+    checked = FRAME.flowschema.validate(model, executor, engine=engine, chunksize=5)
+    expected = oracle(model, FRAME)
+    assert got(checked) == expected
+    assert checked[flowschema.VALID_COLUMN].to_list() == [not errors[1] for errors in expected]
+    assert_untouched(checked, FRAME)
+    assert checked[flowschema.VALID_COLUMN].dtype == pl.Boolean and checked[flowschema.ERRORS_COLUMN].dtype == pl.Object
+
+
+def test_the_columnar_engine_reads_numbers_and_strings_as_arrow_and_agrees_with_the_rows_engine():
+    model = Fitting
+    auto = FRAME.flowschema.validate(model)
+    assert auto[RUN_COLUMN][0]["engine"] == "columnar"
+    assert got(auto) == got(FRAME.flowschema.validate(model, engine="rows"))
+
+
+def test_nan_is_a_value_in_polars_and_missing_in_pandas():
+    """polars keeps NaN apart from null (``df.row`` gives NaN); ``pl.from_pandas`` turns NaN into null."""
+
+    class Reading(BaseModel):
+        value: float | None = Field(ge=0)
+
+    frame = pl.DataFrame({"value": [float("nan"), None, 1.0]})
+    assert frame.flowschema.validate(Reading)[flowschema.VALID_COLUMN].to_list() == [False, True, True]
+    as_pandas = frame.to_pandas()
+    assert as_pandas.flowschema.validate(Reading)[flowschema.VALID_COLUMN].tolist() == [True, True, True]
+    assert pl.from_pandas(as_pandas).flowschema.validate(Reading)[flowschema.VALID_COLUMN].to_list() == [True] * 3
+
+
+def test_the_report_reads_a_polars_result_after_filter_head_sort_and_concat():
+    checked = FRAME.flowschema.validate(Fitting)
+    errors = checked.flowschema.errors()
+    assert errors.columns == ["row", "field", "type", "msg", "input"]
+    expected_rows = [position for position, errors_of in enumerate(oracle(Fitting, FRAME)) for _ in errors_of[1]]
+    assert errors["row"].to_list() == expected_rows
+    assert errors["input"].dtype == pl.Object
+    summary = checked.flowschema.summary()
+    assert summary["errors"].sum() == errors.height and set(summary["field"]) == set(errors["field"])
+    invalid = checked.flowschema.invalid_rows()
+    assert invalid.columns == FRAME.columns
+    assert invalid.height + checked.flowschema.valid_rows().height == FRAME.height
+    money = checked.flowschema.invalid_rows(field="money", error_type="greater_than_equal")
+    assert money["money"].to_list() == [decimal.Decimal("-0.01")] * money.height and money.height > 0
+    for view in (checked.filter(~pl.col(flowschema.VALID_COLUMN)), checked.head(3),
+                 checked.sort("i8", nulls_last=True), pl.concat([checked, checked])):
+        assert view.flowschema.errors().height == sum(len(cell) for cell in view[flowschema.ERRORS_COLUMN].to_list())
+        assert view[RUN_COLUMN][0]["model"] == "Fitting"
+    with pytest.raises(flowschema.DataValidationError, match="rows failed validation against Fitting"):
+        checked.flowschema.assert_valid()
+    passing = checked.filter(pl.col(flowschema.VALID_COLUMN))
+    assert passing.flowschema.assert_valid() is passing
+
+
+def test_the_dashboard_and_html_report_read_a_polars_result(tmp_path):
+    checked = FRAME.flowschema.validate(Fitting)
+    path = tmp_path / "report.html"
+    checked.flowschema.to_html(path)
+    page = path.read_text()
+    assert "Fitting" in page and "money" in page
+    board = checked.flowschema.dashboard()
+    assert board is not None
+
+
+def test_bad_calls_say_what_to_do():
+    with pytest.raises(NotImplementedError, match="coerce=True is not available for polars frames yet"):
+        FRAME.flowschema.validate(Fitting, coerce=True)
+    with pytest.raises(ValueError, match="not a validation result"):
+        FRAME.flowschema.errors()
+    with pytest.raises(ValueError, match="engine must be one of"):
+        FRAME.flowschema.validate(Fitting, engine="fast")
+
+
+def test_a_result_validated_again_drops_its_own_columns_first():
+    checked = FRAME.flowschema.validate(Fitting)
+    again = checked.flowschema.validate(Fitting)
+    assert again.columns == checked.columns and got(again) == got(checked)
+
+
+def test_an_empty_polars_frame():
+    checked = FRAME.head(0).flowschema.validate(Fitting)
+    assert checked.height == 0 and checked.flowschema.errors().height == 0
+    assert checked.flowschema.summary().height == 0
+
+
+def test_polars_and_pandas_agree_where_their_rows_agree():
+    """Without NaN and with types both read alike, the two frame kinds give the same errors."""
+    frame = FRAME.select("i64", "i8", "u64", "f64_plain", "flag", "text", "when", "day", "money")
+
+    class Plain(BaseModel):
+        i64: int | None = Field(ge=-10)
+        i8: int | None = Field(le=100)
+        u64: int | None
+        f64_plain: float | None = Field(gt=-1)
+        flag: bool
+        text: str | None = Field(min_length=1)
+        when: dt.datetime | None
+        day: dt.date | None
+        money: decimal.Decimal | None = Field(ge=0)
+
+    from_polars = got(frame.flowschema.validate(Plain))
+    from_pandas = [typed(list(errors)) for errors in
+                   frame.to_pandas(use_pyarrow_extension_array=True).flowschema.validate(Plain)[
+                       flowschema.ERRORS_COLUMN]]
+    assert from_polars == from_pandas
+    assert any(from_polars)
