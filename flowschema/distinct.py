@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from flowschema.chunk import Coded
 from flowschema.records import normalize_column
 
 __all__ = ["distinct_values"]
@@ -37,6 +38,8 @@ def distinct_values(column: Any) -> tuple[np.ndarray, list]:
     """
     if isinstance(column, list):
         return _distinct_objects(column)
+    if isinstance(column, Coded):  # told apart by the frame already
+        return column.codes, column.values
     dtype = column.dtype
     if isinstance(column, np.ndarray):
         if dtype.kind in "biu":

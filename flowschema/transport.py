@@ -427,6 +427,8 @@ def _wire_layout(position: int, layout: tuple, typed: dict[str, pa.ChunkedArray]
         return ["arrow", _dtype_token(layout[1])]
     if kind == "str":
         return ["str"]
+    if kind == "coded":
+        return ["coded", layout[1]]
     values = layout[1]
     if _only_strings(values):
         typed[str(position)] = pa.chunked_array([pa.array(values, pa.large_string())])
@@ -542,6 +544,11 @@ def _received_layout(message: list, column: pa.ChunkedArray | None, size: int) -
         return "cat", message[1]
     if kind == "arrow":
         return "arrow", _dtype_of_token(message[1])
+    if kind == "coded" and type(message[1]) is list and column.type == pa.int64():
+        codes = numpy_values(column, np.dtype("<i8"))
+        if codes.size and (codes.min() < 0 or codes.max() >= len(message[1])):
+            raise TransportError("coded column's codes out of range")
+        return "coded", message[1]
     if kind == "str" and column.type in (pa.string(), pa.large_string()):
         return ("str",)
     raise TransportError(f"bad column message of kind {kind!r}")

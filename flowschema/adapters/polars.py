@@ -10,8 +10,9 @@ frame holding NaN.
 
 **How it is read.** Integer, boolean and string columns, and float columns without NaN, go into
 the chunk as Arrow arrays (the engine screens and deduplicates them as it does Arrow-backed
-pandas columns, whose cells are the same Python values); every other column as the Python values
-``Series.to_list()`` gives, which the engines take as they are.
+pandas columns, whose cells are the same Python values); temporal columns as their distinct
+values, made Python values by polars, and per row a code (Arrow tells the values apart); every
+other column as the Python values ``Series.to_list()`` gives, which the engines take as they are.
 
 **The result** is the input frame plus ``_fs_valid`` (Boolean), ``_fs_errors`` (``pl.Object``: per
 row the tuple of pydantic's error dicts the pandas path gives, empty when valid) and ``_fs_run``
@@ -30,6 +31,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import BaseModel
 
 from flowschema import report
@@ -46,7 +48,7 @@ from flowschema.executor import BaseExecutor
 from flowschema.executor.base import check_count
 from flowschema.records import plain_arrow_type
 
-__all__ = ["POLARS", "RUN_COLUMN", "FlowSchemaNamespace", "validate_polars"]
+__all__ = ["POLARS", "RUN_COLUMN", "FlowSchemaNamespace", "RunFacts", "validate_polars"]
 
 #: object column of a polars result: the run's facts (one object per run, on each of its rows)
 RUN_COLUMN = "_fs_run"
@@ -62,7 +64,35 @@ def _column(series: pl.Series) -> tuple[tuple, pa.ChunkedArray | None]:
         arrow = arrow if isinstance(arrow, pa.ChunkedArray) else pa.chunked_array([arrow])
         plain = plain_arrow_type(arrow.type)  # a string view as a large string
         return ("arrow", None), arrow if plain == arrow.type else arrow.cast(plain)
+    if series.dtype.is_temporal():
+        coded = _coded(series)
+        if coded is not None:
+            return coded
     return ("py", series.to_list()), None
+
+
+def _coded(series: pl.Series) -> tuple[tuple, pa.ChunkedArray] | None:
+    """A temporal column as its distinct values (turned into Python values by polars itself, as
+    ``df.row`` turns them) and per row the code of its value: Arrow tells the values apart by
+    their bits, so no Python value is made, or hashed, per row. None if the distinct values do not
+    come back from Arrow as the column's own type."""
+    encoded = series.rechunk().to_arrow().dictionary_encode()
+    distinct = pl.Series(encoded.dictionary)
+    if distinct.dtype != series.dtype:
+        return None
+    values = distinct.to_list()
+    codes = pc.fill_null(encoded.indices, len(values)).cast(pa.int64())
+    if encoded.null_count:
+        values.append(None)
+    return ("coded", values), pa.chunked_array([codes])
+
+
+class RunFacts(dict):
+    """A run's facts as a polars result's ``_fs_run`` holds them: the dict a pandas result keeps
+    in ``attrs["flowschema"]``, shown in one short line where a frame is printed."""
+
+    def __repr__(self) -> str:
+        return f"<run of {self.get('model')} on {self.get('executor')}: {self.get('rows')} rows>"
 
 
 class _PolarsFrames(FrameKind):
@@ -81,7 +111,7 @@ class _PolarsFrames(FrameKind):
         return frame.with_columns(
             pl.Series(VALID_COLUMN, valid, dtype=pl.Boolean),
             pl.Series(ERRORS_COLUMN, errors, dtype=pl.Object),
-            pl.Series(RUN_COLUMN, [facts] * frame.height, dtype=pl.Object),
+            pl.Series(RUN_COLUMN, [RunFacts(facts)] * frame.height, dtype=pl.Object),
         )
 
     def as_pandas(self, annotated: pl.DataFrame) -> pd.DataFrame:
