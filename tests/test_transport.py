@@ -256,6 +256,8 @@ def test_hostile_columns_are_refused():
         decode_chunk(forged(["numpy", "<i8"], pa.array([0, 0, 0], pa.int64())))  # not the chunk's size
     with pytest.raises(TransportError, match="categorical codes out of range"):
         decode_chunk(forged(["cat", ["a"]], pa.array([5, 0], pa.int8())))
+    with pytest.raises(TransportError, match="coded column's codes out of range"):
+        decode_chunk(forged(["coded", ["a"]], pa.array([0, 1])))
     with pytest.raises(TransportError, match="bad column dtype"):
         decode_chunk(forged(["arrow", "object"], pa.array([0, 0])))
     with pytest.raises(TransportError, match="bad column message"):
