@@ -75,6 +75,7 @@ bench: install-bench
 	$(PY) -m benchmarks.bench_columnar
 	$(PY) -m benchmarks.bench_sync
 	$(PY) -m benchmarks.bench_executors
+	$(PY) -m benchmarks.bench_polars
 	$(PY) -m benchmarks.bench_multiprocessing
 	$(PY) -m benchmarks.bench_ray
 	$(PY) -m benchmarks.bench_ray_cluster

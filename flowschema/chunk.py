@@ -44,7 +44,7 @@ import pyarrow as pa
 from flowschema.records import column_array, normalize_column, normalize_value
 
 __all__ = ["NUMPY_KINDS", "Chunk", "Coded", "arrow_type_of", "chunk_of_arrays", "chunk_of_layouts", "frame_chunks",
-           "numpy_values", "record_chunks", "records_chunk", "sliced"]
+           "layout_of", "numpy_values", "record_chunks", "records_chunk", "sliced"]
 
 #: the numpy dtype kinds a column's raw values travel as (bool, ints, floats, complex, time)
 NUMPY_KINDS = "biufcmM"
@@ -184,7 +184,7 @@ def numpy_values(arrow: pa.ChunkedArray | pa.Array, dtype: np.dtype | str) -> np
     return np.frombuffer(data, dtype=dtype, count=len(arrow), offset=arrow.offset * dtype.itemsize)
 
 
-def _layout(array: Any) -> tuple[tuple, pa.Array | pa.ChunkedArray | None]:
+def layout_of(array: Any) -> tuple[tuple, pa.Array | pa.ChunkedArray | None]:
     """A column's layout and, unless it stays Python values, its Arrow column."""
     dtype = array.dtype
     if isinstance(array, np.ndarray) and dtype.kind in NUMPY_KINDS:
@@ -206,7 +206,7 @@ def chunk_of_arrays(start: int, names: Sequence, arrays: Sequence, size: int | N
     >>> chunk_of_arrays(0, ("a", "b"), (np.array([1, 2]), pd.array([1, None], dtype="Int64"))).rows()
     [{'a': 1, 'b': 1}, {'a': 2, 'b': None}]
     """
-    return chunk_of_layouts(start, names, [_layout(array) for array in arrays],
+    return chunk_of_layouts(start, names, [layout_of(array) for array in arrays],
                             len(arrays[0]) if size is None else size)
 
 

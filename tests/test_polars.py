@@ -15,7 +15,7 @@ import pytest
 from pydantic import BaseModel, Field
 
 import flowschema
-from flowschema.adapters.polars import RUN_COLUMN
+from flowschema.adapters.polars import POLARS, RUN_COLUMN
 from tests.oracle import expected_error_dicts, typed
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
@@ -34,13 +34,16 @@ FRAME = pl.DataFrame(
     {
         "i64": _cycle([1, None, -5, 2**62, 0, 7]),
         "i8": pl.Series(_cycle([1, -128, None, 127]), dtype=pl.Int8),
+        "count": pl.Series(_cycle([3, -1, 2**40, 0]), dtype=pl.Int64),
+        "ok": pl.Series(_cycle([True, False]), dtype=pl.Boolean),
         "u64": pl.Series(_cycle([0, 2**64 - 1, None, 3]), dtype=pl.UInt64),
         "f64": _cycle([1.5, float("nan"), None, -0.0, float("inf"), 3.0]),
         "f64_plain": _cycle([1.5, None, -0.0, 2.0]),
         "f32": pl.Series(_cycle([0.1, None, 2.5]), dtype=pl.Float32),
         "flag": _cycle([True, False, None]),
         "text": _cycle(["a", "", None, "ünï", "12", "2024-01-02"]),
-        "when": _cycle([dt.datetime(2024, 3, 31, 1, 30, tzinfo=PARIS), None, dt.datetime(1999, 12, 31, 23, 59, tzinfo=PARIS)]),
+        "when": _cycle([dt.datetime(2024, 3, 31, 1, 30, tzinfo=PARIS), None,
+                        dt.datetime(1999, 12, 31, 23, 59, tzinfo=PARIS)]),
         "naive_ns": pl.Series(_cycle([dt.datetime(2024, 1, 1, 12), None]), dtype=pl.Datetime("ns")),
         "day": _cycle([dt.date(2024, 2, 29), None, dt.date(1, 1, 1)]),
         "clock": _cycle([dt.time(23, 59, 59, 999999), None]),
@@ -63,6 +66,8 @@ class Fitting(BaseModel):
 
     i64: int | None = Field(ge=-10)
     i8: int | None = Field(le=100)
+    count: int = Field(ge=0, lt=2**40)
+    ok: bool
     u64: int | None
     f64: float | None = Field(ge=0)
     f64_plain: float | None = Field(gt=-1)
@@ -89,6 +94,8 @@ class Mismatched(BaseModel):
 
     i64: str
     i8: float | None = Field(gt=0)
+    count: bool
+    ok: str
     u64: bool | None
     f64: int | None
     f64_plain: str | None
@@ -145,6 +152,15 @@ def test_the_columnar_engine_reads_numbers_and_strings_as_arrow_and_agrees_with_
     auto = FRAME.flowschema.validate(model)
     assert auto[RUN_COLUMN][0]["engine"] == "columnar"
     assert got(auto) == got(FRAME.flowschema.validate(model, engine="rows"))
+
+
+def test_each_polars_type_is_read_the_cheapest_exact_way():
+    (chunk,) = POLARS.chunks(FRAME, ROWS, 0)
+    kinds = {name: layout[0] for name, layout in zip(chunk.names, chunk.layouts)}
+    assert {name for name, kind in kinds.items() if kind == "numpy"} == {"count", "ok", "f64_plain", "f32"}
+    assert {name for name, kind in kinds.items() if kind == "arrow"} == {"i64", "i8", "u64", "flag", "text"}
+    assert {name for name, kind in kinds.items() if kind == "coded"} == {"when", "naive_ns", "day", "clock", "span"}
+    assert kinds["f64"] == "py"  # it holds NaN: a value, not a null
 
 
 def test_nan_is_a_value_in_polars_and_missing_in_pandas():

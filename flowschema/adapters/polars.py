@@ -8,9 +8,11 @@ its zone) / ``date`` / ``time`` / ``timedelta``, ``Decimal`` stays ``Decimal``, 
 are. So ``pl.from_pandas(df)``, which turns NaN into null, may get other verdicts than a polars
 frame holding NaN.
 
-**How it is read.** Integer, boolean and string columns, and float columns without NaN, go into
-the chunk as Arrow arrays (the engine screens and deduplicates them as it does Arrow-backed
-pandas columns, whose cells are the same Python values); temporal columns as their distinct
+**How it is read.** Float columns without NaN, and integer and boolean columns without null, go
+into the chunk as numpy arrays (a null float as NaN, which the engine reads as None); other
+integer and boolean columns, and string columns, as Arrow arrays (the engine screens and
+deduplicates them as it does numpy and Arrow-backed pandas columns, whose cells are the same
+Python values); temporal columns as their distinct
 values, made Python values by polars, and per row a code (Arrow tells the values apart); every
 other column as the Python values ``Series.to_list()`` gives, which the engines take as they are.
 
@@ -43,7 +45,7 @@ from flowschema.annotate import (
     check_arguments,
     validate_one,
 )
-from flowschema.chunk import Chunk, chunk_of_layouts, sliced
+from flowschema.chunk import Chunk, chunk_of_layouts, layout_of, sliced
 from flowschema.executor import BaseExecutor
 from flowschema.executor.base import check_count
 from flowschema.records import plain_arrow_type
@@ -52,14 +54,21 @@ __all__ = ["POLARS", "RUN_COLUMN", "FlowSchemaNamespace", "RunFacts", "validate_
 
 #: object column of a polars result: the run's facts (one object per run, on each of its rows)
 RUN_COLUMN = "_fs_run"
-#: polars types read as Arrow arrays (their Python values are Arrow's own)
-_READ_AS_ARROW = {"Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64", "Boolean", "String"}
+#: polars types read as numpy arrays when they hold no null (their Python values are numpy's own)
+_READ_AS_NUMPY = {"Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64", "Boolean"}
+#: polars types read as Arrow arrays otherwise (their Python values are Arrow's own)
+_READ_AS_ARROW = {*_READ_AS_NUMPY, "String"}
 
 
 def _column(series: pl.Series) -> tuple[tuple, pa.ChunkedArray | None]:
     """A polars column's layout in a chunk, and its Arrow array when it is read as one."""
     name = str(series.dtype)
-    if name in _READ_AS_ARROW or (series.dtype.is_float() and not series.is_nan().any()):
+    nan_free_floats = series.dtype.is_float() and not series.is_nan().any()
+    if nan_free_floats or (name in _READ_AS_NUMPY and not series.null_count()):
+        # numpy's own values, a view where polars allows: a null float is NaN there, which the
+        # engine reads as None, as df.row gives it (the column holds no NaN of its own)
+        return layout_of(series.to_numpy())
+    if name in _READ_AS_ARROW:
         arrow = series.to_arrow()
         arrow = arrow if isinstance(arrow, pa.ChunkedArray) else pa.chunked_array([arrow])
         plain = plain_arrow_type(arrow.type)  # a string view as a large string
