@@ -225,7 +225,8 @@ def _holds_null_ints(array: pa.Array | pa.ChunkedArray) -> bool:
     return hasattr(array, "values") and _holds_null_ints(array.values)  # lists, maps (lists of structs)
 
 
-def read_parquet(path: str | os.PathLike, *, max_errors_bytes: int | None = None, **kwargs: Any) -> pd.DataFrame:
+def read_parquet(path: str | os.PathLike, *, kind: str = "pandas", max_errors_bytes: int | None = None,
+                 **kwargs: Any) -> Any:
     """Read an annotated frame written by ``to_parquet`` (or an ``invalid_out`` file), errors
     decoded and checked; ``kwargs`` go to ``pyarrow.parquet.read_table`` (``columns=``...).
 
@@ -234,8 +235,11 @@ def read_parquet(path: str | os.PathLike, *, max_errors_bytes: int | None = None
     ``max_errors_bytes`` (default ``MAX_ERRORS_BYTES``) bounds the memory the decoded errors may
     take; a file that is not a validation result raises ``ResultFileError``. ``path`` may be the
     ``invalid_out`` directory of a set of files: its parts are read in row order, each with its
-    own schema, with the run's totals.
+    own schema, with the run's totals. ``kind="polars"`` gives a polars result (as
+    ``df.flowschema.validate`` gives for a polars frame: its facts in ``_fs_run``).
     """
+    if kind not in ("pandas", "polars"):
+        raise ValueError(f"kind must be 'pandas' or 'polars', got {kind!r}")
     budget = MAX_ERRORS_BYTES if max_errors_bytes is None else max_errors_bytes
     frame, metadata = _read_frame(path, kwargs)
     if b"PANDAS_ATTRS" in metadata:
@@ -247,6 +251,10 @@ def read_parquet(path: str | os.PathLike, *, max_errors_bytes: int | None = None
         _check_attrs(frame.attrs, path)
         frame[ERRORS_COLUMN] = _decoded_errors(frame, budget, path)
         _check_counts(frame, path, every_failing_row=TOTALS_KEY in totals and kwargs.get("filters") is None)
+    if kind == "polars":
+        from flowschema.adapters.polars import POLARS
+
+        return POLARS.from_pandas(frame)
     return frame
 
 

@@ -252,3 +252,32 @@ def test_polars_and_pandas_agree_where_their_rows_agree():
                        flowschema.ERRORS_COLUMN]]
     assert from_polars == from_pandas
     assert any(from_polars)
+
+
+def test_a_polars_result_saved_and_read_back_is_the_same_result(tmp_path):
+    frame = FRAME.select("i64", "count", "f64", "f64_plain", "text", "when", "day", "money", "ints", "point")
+
+    class Saved(BaseModel):
+        i64: int | None = Field(ge=-10)
+        count: int = Field(ge=0)
+        f64: float | None = Field(ge=0)
+        f64_plain: float | None
+        text: str | None = Field(min_length=1)
+        when: dt.datetime | None
+        day: dt.date | None
+        money: decimal.Decimal | None = Field(ge=0)
+        ints: list[int] | None
+        point: dict | None
+
+    checked = frame.flowschema.validate(Saved)
+    path = tmp_path / "checked.parquet"
+    checked.flowschema.to_parquet(path)
+    back = flowschema.read_parquet(path, kind="polars")
+    assert_untouched(back, frame)  # NaN and null apart, ints with nulls as ints, zones kept
+    assert got(back) == got(checked)
+    assert back[RUN_COLUMN][0]["model"] == "Saved" and back[RUN_COLUMN][0]["rows"] == ROWS
+    assert back.flowschema.summary().equals(checked.flowschema.summary())
+    as_pandas = flowschema.read_parquet(path)
+    assert as_pandas.flowschema.summary().to_dict("list") == checked.flowschema.summary().to_dict(as_series=False)
+    with pytest.raises(ValueError, match="kind must be 'pandas' or 'polars'"):
+        flowschema.read_parquet(path, kind="arrow")

@@ -36,13 +36,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel
 
-from flowschema import report
+from flowschema import io, report
 from flowschema.annotate import (
     ANNOTATION_PREFIX,
     ERRORS_COLUMN,
     VALID_COLUMN,
     FrameKind,
     check_arguments,
+    original_columns,
     validate_one,
 )
 from flowschema.chunk import Chunk, chunk_of_layouts, layout_of, sliced
@@ -125,11 +126,22 @@ class _PolarsFrames(FrameKind):
 
     def as_pandas(self, annotated: pl.DataFrame) -> pd.DataFrame:
         valid, errors, facts = _annotations(annotated)
-        frame = _original(annotated).to_pandas()
+        frame = _original(annotated).to_pandas(use_pyarrow_extension_array=True)  # nulls and NaN apart
         frame[VALID_COLUMN] = valid
         frame[ERRORS_COLUMN] = pd.Series(errors, index=frame.index, dtype=object)
-        frame.attrs["flowschema"] = facts
+        frame.attrs["flowschema"] = dict(facts)
         return frame
+
+    def from_pandas(self, annotated: pd.DataFrame) -> pl.DataFrame:
+        """A pandas result (``read_parquet``'s) as a polars one: a float column pandas holds in
+        numpy has NaN for missing (null here); an Arrow-backed one keeps NaN and null apart."""
+        data = original_columns(annotated).reset_index(drop=True)
+        frame = pl.DataFrame([pl.from_pandas(data[name], nan_to_null=isinstance(data[name].dtype, np.dtype))
+                              .alias(str(name)) for name in data.columns])
+        if VALID_COLUMN not in annotated.columns:  # a file of data only
+            return frame
+        return self.annotated(frame, report.valid_mask(annotated), annotated[ERRORS_COLUMN].to_numpy(dtype=object),
+                              None, None, annotated.attrs.get("flowschema", {}))
 
 
 #: polars DataFrames
@@ -263,6 +275,11 @@ class FlowSchemaNamespace:
         from flowschema.dashboard.widget import Dashboard
 
         return Dashboard(POLARS.as_pandas(self._frame))
+
+    def to_parquet(self, path: str | os.PathLike, **kwargs: Any) -> None:
+        """Save the result, errors and run facts included, in the file format of pandas results;
+        ``flowschema.read_parquet(path, kind="polars")`` reads it back as a polars result."""
+        io.to_parquet(POLARS.as_pandas(self._frame), path, **kwargs)
 
     def to_html(self, path: str | os.PathLike, pages: int = 3) -> None:
         """Write the dashboard as one self-contained HTML file (no scripts, works offline)."""
