@@ -587,6 +587,7 @@ def _unencodable(chunk: Chunk, message: dict, exc: Exception) -> str:
 def encode_chunk(chunk: Chunk, compression: str | None = None) -> bytes:
     """Encode a chunk of rows to bytes for a worker; ``decode_chunk`` reverses it.
 
+    >>> from flowschema.chunk import chunk_of_arrays
     >>> chunk = chunk_of_arrays(0, ("a",), (pd.array([1, 2]),))
     >>> decode_chunk(encode_chunk(chunk, "lz4")).rows()
     [{'a': 1}, {'a': 2}]
