@@ -37,6 +37,8 @@ __all__ = [
     "VALID_COLUMN",
     "FrameKind",
     "annotated_stream",
+    "checked_frame",
+    "frame_kind",
     "planned_engine",
     "validate_frame",
     "validate_iter",
@@ -83,7 +85,7 @@ def validate_one(kind: FrameKind, data: Any, source: str, model: type[BaseModel]
     planned_engine(model, kind.labels(data), options)  # engine="columnar" that cannot be exact: say so now
     listener = live_listener(dashboard)
     run = _Run(model, executor, chunksize, executor_options, options, progress, listener)
-    (annotated,) = run.start(kind.height(data), source, kind.labels(data)).annotated_frames([data], kind)
+    (annotated,) = run.start(kind.height(data), source, kind.labels(data)).annotated_frames([(kind, data)])
     if listener is not None:
         listener.run_finished(kind.as_pandas(annotated))
     return annotated
@@ -152,11 +154,14 @@ def annotated_stream(
     frames = _frame_iterator(frames)
     model, options = check_arguments(model, chunksize, engine, coerce, strict, context, progress)
     run = _Run(model, executor, chunksize, executor_options, options, progress, listener).start(None, source)
-    return run.annotated_frames(map(_checked_columns, frames), PANDAS)
+    return run.annotated_frames(map(checked_frame, frames))
 
 
 def _frame_iterator(frames: Any) -> Iterator:
-    if isinstance(frames, pd.DataFrame):
+    if type(frames).__name__ == "LazyFrame" and type(frames).__module__.startswith("polars"):
+        raise TypeError("validate_iter takes an iterable of DataFrames, not a polars LazyFrame: collect it "
+                        "(df = lf.collect()) and validate it whole, or pass its slices (df.iter_slices(100_000))")
+    if isinstance(frames, pd.DataFrame) or type(frames).__module__.startswith("polars"):
         raise TypeError("validate_iter takes an iterable of DataFrames; for one DataFrame use df.flowschema.validate")
     try:
         return iter(frames)
@@ -197,11 +202,11 @@ class _Run:
             self.listener.executor_ready(self.runner.name)
         return self
 
-    def annotated_frames(self, frames: Iterable[Any], kind: FrameKind) -> Iterator[Any]:
-        """Each frame (of ``kind``) annotated, in order; the executor is closed at the end unless shared."""
+    def annotated_frames(self, frames: Iterable[tuple[FrameKind, Any]]) -> Iterator[Any]:
+        """Each frame (with its kind) annotated, in order; the executor is closed at the end unless shared."""
         bar = progress_bar(self.total_rows, self.progress, f"validating {self.model.__name__}")
         try:
-            yield from _annotated_frames(frames, kind, self.model, self.runner, self.options, bar, self.listener,
+            yield from _annotated_frames(frames, self.model, self.runner, self.options, bar, self.listener,
                                          self.metadata)
         except GeneratorExit:
             raise
@@ -236,15 +241,34 @@ def check_arguments(model: Any, chunksize: Any, engine: Any, coerce: Any, strict
 def _checked_columns(frame: pd.DataFrame) -> pd.DataFrame:
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
-    data = original_columns(frame)
-    _check_unique_columns(data)
-    check_readable(data)
-    return data
+    return PANDAS.checked(frame)
+
+
+def frame_kind(frame: Any) -> FrameKind:
+    """The kind of ``frame``: pandas, or polars (with the polars extra); else a TypeError."""
+    if isinstance(frame, pd.DataFrame):
+        return PANDAS
+    if type(frame).__name__ == "DataFrame" and type(frame).__module__.startswith("polars"):
+        from flowschema.adapters.polars import POLARS
+
+        return POLARS
+    raise TypeError(f"expected a pandas or polars DataFrame, got {type(frame).__name__}")
+
+
+def checked_frame(frame: Any) -> tuple[FrameKind, Any]:
+    """A frame's kind, and its own columns (``_fs_`` ones dropped), checked for validation."""
+    kind = frame_kind(frame)
+    return kind, kind.checked(frame)
 
 
 class FrameKind:
     """What a kind of frame (pandas, polars) needs from a run: its column labels and height, its
     rows as chunks, and the result built from the verdicts. The run itself knows no frame kind."""
+
+    def checked(self, frame: Any) -> Any:
+        """The frame's own columns (its ``_fs_`` ones dropped), refused with a clear error if a
+        row could not be validated (duplicate names, cells no Python value holds)."""
+        raise NotImplementedError
 
     def labels(self, frame: Any) -> pd.Index:
         raise NotImplementedError
@@ -267,6 +291,12 @@ class FrameKind:
 
 
 class _PandasFrames(FrameKind):
+    def checked(self, frame: pd.DataFrame) -> pd.DataFrame:
+        data = original_columns(frame)
+        _check_unique_columns(data)
+        check_readable(data)
+        return data
+
     def labels(self, frame: pd.DataFrame) -> pd.Index:
         return frame.columns
 
@@ -341,7 +371,7 @@ class _Assembly:
                                    facts)
 
 
-def _annotated_frames(frames: Iterable[Any], kind: FrameKind, model: type[BaseModel], runner: BaseExecutor,
+def _annotated_frames(frames: Iterable[tuple[FrameKind, Any]], model: type[BaseModel], runner: BaseExecutor,
                       options: ValidationOptions, bar, listener: RunListener | None,
                       metadata: dict) -> Iterator[Any]:
     """Run ``frames`` through ``runner`` as one stream of chunks; yield each frame annotated as
@@ -350,7 +380,7 @@ def _annotated_frames(frames: Iterable[Any], kind: FrameKind, model: type[BaseMo
 
     def chunks() -> Iterator[Chunk]:
         start = 0
-        for data in frames:
+        for kind, data in frames:
             engine = planned_engine(model, kind.labels(data), options)
             height = kind.height(data)
             pending.append(_Assembly(data, kind, start, options.want_values, engine))

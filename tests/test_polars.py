@@ -281,3 +281,18 @@ def test_a_polars_result_saved_and_read_back_is_the_same_result(tmp_path):
     assert as_pandas.flowschema.summary().to_dict("list") == checked.flowschema.summary().to_dict(as_series=False)
     with pytest.raises(ValueError, match="kind must be 'pandas' or 'polars'"):
         flowschema.read_parquet(path, kind="arrow")
+
+
+def test_validate_iter_takes_polars_frames_and_says_what_to_do_with_a_lazy_frame(executor):
+    parts = list(FRAME.iter_slices(5))
+    checked = list(flowschema.validate_iter(parts, Fitting, executor))
+    assert [part.height for part in checked] == [5, 5, 2]
+    assert got(pl.concat(checked)) == oracle(Fitting, FRAME)
+    mixed = list(flowschema.validate_iter([FRAME.head(2), FRAME.head(2).to_pandas()], Fitting))
+    assert isinstance(mixed[0], pl.DataFrame) and not isinstance(mixed[1], pl.DataFrame)
+    with pytest.raises(TypeError, match="not a polars LazyFrame: collect it"):
+        flowschema.validate_iter(FRAME.lazy(), Fitting)
+    with pytest.raises(TypeError, match="for one DataFrame use df.flowschema.validate"):
+        flowschema.validate_iter(FRAME, Fitting)
+    with pytest.raises(TypeError, match="expected a pandas or polars DataFrame, got dict"):
+        list(flowschema.validate_iter([{"i64": 1}], Fitting))

@@ -67,7 +67,7 @@ def test_validate_iter_is_lazy_and_checks_arguments_at_once():
     stream.close()
     with pytest.raises(TypeError, match="pydantic BaseModel subclass"):
         validate_iter([], dict)
-    with pytest.raises(TypeError, match="expected a pandas DataFrame"):
+    with pytest.raises(TypeError, match="expected a pandas or polars DataFrame, got str"):
         list(validate_iter([items(3), "not a frame"], Item, progress=False))
 
 
