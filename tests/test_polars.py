@@ -12,11 +12,15 @@ from typing import Literal
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel, Field
 
 import flowschema
 from flowschema.adapters.polars import POLARS, RUN_COLUMN
 from tests.oracle import expected_error_dicts, typed
+from tests.strategies import models_and_frames
+from tests.test_properties import examples
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 ROWS = 12
@@ -296,3 +300,19 @@ def test_validate_iter_takes_polars_frames_and_says_what_to_do_with_a_lazy_frame
         flowschema.validate_iter(FRAME, Fitting)
     with pytest.raises(TypeError, match="expected a pandas or polars DataFrame, got dict"):
         list(flowschema.validate_iter([{"i64": 1}], Fitting))
+
+
+@settings(max_examples=examples("sync", 60), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+@given(st.data())
+def test_generated_models_and_polars_frames_get_pydantics_answer(data):
+    """The property test's models and frames (fields fed columns of every kind), as polars frames."""
+    model, frame = data.draw(models_and_frames())
+    try:
+        as_polars = pl.from_pandas(frame)
+    except Exception:  # a column polars cannot hold (mixed objects...): not a polars frame
+        assume(False)
+    engine = data.draw(st.sampled_from(["auto", "rows"]))
+    chunksize = data.draw(st.sampled_from([None, 1, 3]))
+    checked = as_polars.flowschema.validate(model, engine=engine, chunksize=chunksize, progress=False)
+    assert got(checked) == oracle(model, as_polars)
