@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from flowschema.chunk import Chunk, frame_chunks
+from flowschema.chunk import Chunk, frame_chunk, sliced
 from flowschema.coerce import coerce_columns
 from flowschema.columnar import columnar_plan
 from flowschema.errors import EngineError, FlowSchemaError
@@ -276,8 +276,13 @@ class FrameKind:
     def height(self, frame: Any) -> int:
         raise NotImplementedError
 
-    def chunks(self, frame: Any, chunksize: int, offset: int) -> Iterator[Chunk]:
+    def whole(self, frame: Any, offset: int = 0) -> Chunk:
+        """The frame's rows as one chunk, numbered from ``offset``, as the engine reads them."""
         raise NotImplementedError
+
+    def chunks(self, frame: Any, chunksize: int, offset: int) -> Iterator[Chunk]:
+        """The frame's rows in chunks of at most ``chunksize`` (slices of ``whole``: no copy)."""
+        return sliced(self.whole(frame, offset), chunksize)
 
     def annotated(self, frame: Any, valid: np.ndarray, errors: np.ndarray, values: list | None,
                   model: type[BaseModel], facts: dict) -> Any:
@@ -303,8 +308,8 @@ class _PandasFrames(FrameKind):
     def height(self, frame: pd.DataFrame) -> int:
         return len(frame)
 
-    def chunks(self, frame: pd.DataFrame, chunksize: int, offset: int) -> Iterator[Chunk]:
-        return frame_chunks(frame, chunksize, offset)
+    def whole(self, frame: pd.DataFrame, offset: int = 0) -> Chunk:
+        return frame_chunk(frame, offset)
 
     def annotated(self, frame: pd.DataFrame, valid: np.ndarray, errors: np.ndarray, values: list | None,
                   model: type[BaseModel], facts: dict) -> pd.DataFrame:

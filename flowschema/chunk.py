@@ -43,8 +43,8 @@ import pyarrow as pa
 
 from flowschema.records import column_array, normalize_column, normalize_value
 
-__all__ = ["NUMPY_KINDS", "Chunk", "Coded", "arrow_type_of", "chunk_of_arrays", "chunk_of_layouts", "frame_chunks",
-           "layout_of", "numpy_values", "record_chunks", "records_chunk", "sliced"]
+__all__ = ["NUMPY_KINDS", "Chunk", "Coded", "arrow_type_of", "chunk_of_arrays", "chunk_of_layouts", "frame_chunk",
+           "frame_chunks", "layout_of", "numpy_values", "record_chunks", "records_chunk", "sliced"]
 
 #: the numpy dtype kinds a column's raw values travel as (bool, ints, floats, complex, time)
 NUMPY_KINDS = "biufcmM"
@@ -223,16 +223,19 @@ def chunk_of_layouts(start: int, names: Sequence, columns: Sequence[tuple], size
 
 
 def frame_chunks(frame: pd.DataFrame, chunksize: int, offset: int = 0) -> Iterator[Chunk]:
-    """Split ``frame`` lazily into chunks of at most ``chunksize`` rows, numbered from
-    ``offset`` (the position of the frame's first row in a longer stream). The frame's columns
-    are laid out once; each chunk is a slice of them, copying nothing.
+    """Split ``frame`` into chunks of at most ``chunksize`` rows, numbered from ``offset`` (the
+    position of the frame's first row in a longer stream): slices of ``frame_chunk``, copying nothing.
 
     >>> [chunk.size for chunk in frame_chunks(pd.DataFrame({"a": range(5)}), 2)]
     [2, 2, 1]
     """
-    whole = chunk_of_arrays(offset, tuple(frame.columns),
-                            [column_array(frame.iloc[:, position]) for position in range(frame.shape[1])], len(frame))
-    return sliced(whole, chunksize)
+    return sliced(frame_chunk(frame, offset), chunksize)
+
+
+def frame_chunk(frame: pd.DataFrame, offset: int = 0) -> Chunk:
+    """All of ``frame``'s rows as one chunk: its columns laid out once."""
+    return chunk_of_arrays(offset, tuple(frame.columns),
+                           [column_array(frame.iloc[:, position]) for position in range(frame.shape[1])], len(frame))
 
 
 def sliced(whole: Chunk, chunksize: int) -> Iterator[Chunk]:

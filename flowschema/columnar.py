@@ -40,7 +40,6 @@ from flowschema.chunk import Chunk
 from flowschema.details import error_detail
 from flowschema.distinct import distinct_values
 from flowschema.fields import ModelSchema, field_paths, model_schema
-from flowschema.records import column_array
 from flowschema.screens import Screen, screen_for
 
 __all__ = [
@@ -472,10 +471,24 @@ def _immutable(value: Any) -> bool:
     return kind in (tuple, frozenset) and all(map(_immutable, value))
 
 
-def explain(model: type[BaseModel], df: pd.DataFrame | None = None) -> pd.DataFrame:
+def _engine_columns(df: Any) -> Callable[[int], Any]:
+    """How to get the column at a position of ``df`` (a pandas or polars frame) as the engine
+    reads it: its kind of frame lays its columns out as a run does (a polars float column holding
+    NaN, for one, is read as Python values, which no screen reads)."""
+    if df is None:
+        return lambda position: None
+    from flowschema.annotate import frame_kind  # the run's layer, above the engine's
+
+    kind = frame_kind(df)
+    whole = kind.whole(df)
+    return lambda position: whole.columns[position]
+
+
+def explain(model: type[BaseModel], df: Any = None) -> pd.DataFrame:
     """How ``engine="auto"`` validates ``model``: per field the column it reads, the route and why.
 
-    Without ``df`` the columns are taken to be the fields' own names (or aliases).
+    Without ``df`` (a pandas or polars frame) the columns are taken to be the fields' own names
+    (or aliases).
 
     >>> from pydantic import BaseModel, Field
     >>> class Point(BaseModel):
@@ -483,6 +496,7 @@ def explain(model: type[BaseModel], df: pd.DataFrame | None = None) -> pd.DataFr
     >>> explain(Point)[["field", "column", "route"]].to_dict("records")
     [{'field': 'x', 'column': 'x', 'route': 'screen'}]
     """
+    read = _engine_columns(df)
     if df is not None:
         columns = list(df.columns)
     else:
@@ -491,7 +505,7 @@ def explain(model: type[BaseModel], df: pd.DataFrame | None = None) -> pd.DataFr
     rows = []
     for route in plan.routes:
         name, why = route.route, route.why
-        if name == "screen" and df is not None and not route.screen.fits(column_array(df.iloc[:, route.position])):
+        if name == "screen" and df is not None and not route.screen.fits(read(route.position)):
             name, why = "distinct values", "the field's own pydantic validator, once per distinct value"
         rows.append({"field": route.field, "column": route.column, "route": name, "why": why})
     return pd.DataFrame(rows, columns=["field", "column", "route", "why"])

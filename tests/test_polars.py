@@ -316,3 +316,11 @@ def test_generated_models_and_polars_frames_get_pydantics_answer(data):
     chunksize = data.draw(st.sampled_from([None, 1, 3]))
     checked = as_polars.flowschema.validate(model, engine=engine, chunksize=chunksize, progress=False)
     assert got(checked) == oracle(model, as_polars)
+
+
+def test_explain_reads_a_polars_frame_as_the_engine_does():
+    routes = dict(zip(*flowschema.explain(Fitting, FRAME)[["field", "route"]].to_dict("list").values()))
+    assert routes["count"] == "screen" and routes["i64"] == "screen"  # numpy and Arrow ints: screened
+    assert routes["f64"] == "distinct values"  # it holds NaN: Python values, no screen reads them
+    assert routes["when"] == "distinct values"  # its distinct values and codes: validated once per value
+    assert flowschema.explain(Fitting, FRAME.head(0).drop("when", "naive_ns"))["route"].eq("screen").sum() == 10

@@ -26,7 +26,6 @@ column: they survive ``filter``, ``head``, ``sort`` and ``concat``, and the repo
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -46,7 +45,7 @@ from flowschema.annotate import (
     original_columns,
     validate_one,
 )
-from flowschema.chunk import Chunk, chunk_of_layouts, layout_of, sliced
+from flowschema.chunk import Chunk, chunk_of_layouts, layout_of
 from flowschema.executor import BaseExecutor
 from flowschema.executor.base import check_count
 from flowschema.records import plain_arrow_type
@@ -115,9 +114,9 @@ class _PolarsFrames(FrameKind):
     def height(self, frame: pl.DataFrame) -> int:
         return frame.height
 
-    def chunks(self, frame: pl.DataFrame, chunksize: int, offset: int) -> Iterator[Chunk]:
+    def whole(self, frame: pl.DataFrame, offset: int = 0) -> Chunk:
         columns = [_column(frame.get_column(name)) for name in frame.columns]
-        return sliced(chunk_of_layouts(offset, tuple(frame.columns), columns, frame.height), chunksize)
+        return chunk_of_layouts(offset, tuple(frame.columns), columns, frame.height)
 
     def annotated(self, frame: pl.DataFrame, valid: np.ndarray, errors: np.ndarray, values: list | None,
                   model: type[BaseModel], facts: dict) -> pl.DataFrame:
