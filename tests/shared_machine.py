@@ -21,11 +21,11 @@ from tests.processes import free_port, processes_holding, stop_processes  # noqa
 RAY = str(Path(sys.executable).with_name("ray"))
 
 
-def start_foreign_ray(attempts: int = 2) -> str:
-    """A one-node cluster in Ray's default temp dir; returns its session dir. The machine is busy
-    (the busy loops, the install before): the raylet is given Ray's own timeout for slow machines
-    to wait for its agents, a start that failed is stopped and tried once more, and a failure
-    shows Ray's own output."""
+def start_foreign_ray(attempts: int = 3) -> str:
+    """A one-node cluster in Ray's default temp dir; returns its session dir. The machine may be
+    busy (someone else's work): the raylet is given Ray's own timeout for slow machines to wait for
+    its agents, a start that failed is stopped and tried again, and a failure shows Ray's own
+    output."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("RAY_")}
     env["RAY_agent_register_timeout_ms"] = "180000"  # the raylet's wait for its metrics agent
     temp = Path(tempfile.gettempdir()) / "ray"
@@ -44,17 +44,15 @@ def start_foreign_ray(attempts: int = 2) -> str:
 
 
 def main() -> int:
+    session = start_foreign_ray()  # before the busy loops: a raylet has 30 s to register, whatever the load
     busy = [subprocess.Popen(["sh", "-c", "yes > /dev/null"], start_new_session=True) for _ in range(2)]
-    session = None
     try:
-        session = start_foreign_ray()
         print(f"test-shared: two busy loops and a foreign Ray cluster ({session}) are running", flush=True)
         return subprocess.run(["make", "test"], check=False).returncode
     finally:
         for loop in busy:
             os.killpg(loop.pid, signal.SIGKILL)
-        if session is not None:
-            stop_processes(lambda: processes_holding(session))
+        stop_processes(lambda: processes_holding(session))
 
 
 if __name__ == "__main__":
