@@ -1,7 +1,7 @@
 """``make test-shared``: the whole suite on a machine that is busy with someone else's work.
 
-Starts two busy loops and a foreign Ray cluster with ``ray start --head`` in Ray's default temp
-dir (where ``address="auto"`` would find it), runs ``make test``, then stops exactly what it
+Starts a foreign Ray cluster with ``ray start --head`` in Ray's default temp dir (where
+``address="auto"`` would find it), then two busy loops, runs ``make test``, then stops exactly what it
 started (the busy loops by pid, the cluster's processes by the session dir they hold open) and
 exits with ``make test``'s code.
 """
