@@ -38,7 +38,7 @@ from pydantic import BaseModel
 from flowschema.fields import read_columns
 from flowschema.records import normalize_column
 
-__all__ = ["coerce_columns", "coerced_array"]
+__all__ = ["base_type", "coerce_columns", "coerced_array"]
 
 _INT64 = (-(2**63), 2**63 - 1)
 _STR_DTYPE = "str" if int(pd.__version__.split(".")[0]) >= 3 else "string"
@@ -65,7 +65,7 @@ def coerced_array(annotation: Any, cells: list) -> Any:
     >>> coerced_array(Optional[int], [1, None]).dtype, coerced_array(int, [1, "a"]).dtype
     (Int64Dtype(), dtype('O'))
     """
-    kind, optional = _base_type(annotation)
+    kind, optional = base_type(annotation)
     present = [cell for cell in cells if cell is not None]
     if optional or len(present) == len(cells):
         if kind is int and all(type(cell) is int and _INT64[0] <= cell <= _INT64[1] for cell in present):
@@ -85,15 +85,15 @@ def coerced_array(annotation: Any, cells: list) -> Any:
     return array
 
 
-def _base_type(annotation: Any) -> tuple[Any, bool]:
+def base_type(annotation: Any) -> tuple[Any, bool]:
     """The type inside ``Optional[...]`` / ``X | None`` / ``Annotated[...]``, and whether None is allowed."""
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
-        return _base_type(typing.get_args(annotation)[0])
+        return base_type(typing.get_args(annotation)[0])
     if origin is typing.Union or origin is types.UnionType:
         members = [member for member in typing.get_args(annotation) if member is not type(None)]
         if len(members) == 1 and len(members) < len(typing.get_args(annotation)):
-            return _base_type(members[0])[0], True
+            return base_type(members[0])[0], True
         return None, False
     return annotation, False
 

@@ -215,8 +215,6 @@ def test_the_dashboard_and_html_report_read_a_polars_result(tmp_path):
 
 
 def test_bad_calls_say_what_to_do():
-    with pytest.raises(NotImplementedError, match="coerce=True is not available for polars frames yet"):
-        FRAME.flowschema.validate(Fitting, coerce=True)
     with pytest.raises(ValueError, match="not a validation result"):
         FRAME.flowschema.errors()
     with pytest.raises(ValueError, match="engine must be one of"):
@@ -324,3 +322,35 @@ def test_explain_reads_a_polars_frame_as_the_engine_does():
     assert routes["f64"] == "distinct values"  # it holds NaN: Python values, no screen reads them
     assert routes["when"] == "distinct values"  # its distinct values and codes: validated once per value
     assert flowschema.explain(Fitting, FRAME.head(0).drop("when", "naive_ns"))["route"].eq("screen").sum() == 10
+
+
+def test_coerce_puts_validated_values_in_polars_types(executor):
+    """The pandas table's rule in polars types: a column gets its field type's polars type when
+    every cell fits it (valid rows their validated value, invalid rows their input), else Object."""
+
+    class Coerced(BaseModel):
+        n: int | None
+        x: float
+        flag: bool
+        word: str
+        when: dt.datetime
+        code: int
+
+    frame = pl.DataFrame({
+        "n": ["1", None, "3"], "x": [1, 2, 3], "flag": ["yes", "no", "true"], "word": ["a", "b", "c"],
+        "when": ["2024-01-01T00:00:00+01:00", "2024-06-01T12:00:00+01:00", "2024-01-02T00:00:00+01:00"],
+        "code": ["7", "8", "9"],
+    })
+    checked = frame.flowschema.validate(Coerced, executor, coerce=True)
+    assert checked[flowschema.VALID_COLUMN].all()
+    assert checked.schema["n"] == pl.Int64 and checked["n"].to_list() == [1, None, 3]
+    assert checked.schema["x"] == pl.Float64 and checked["x"].to_list() == [1.0, 2.0, 3.0]
+    assert checked.schema["flag"] == pl.Boolean and checked["flag"].to_list() == [True, False, True]
+    assert checked.schema["word"] == pl.String and checked.schema["code"] == pl.Int64
+    assert checked.schema["when"].base_type() == pl.Datetime
+    assert checked["when"].to_list() == [Coerced.model_validate(frame.row(i, named=True)).when for i in range(3)]
+    failing = frame.with_columns(pl.Series("code", ["7", "x", "9"]))
+    checked = failing.flowschema.validate(Coerced, executor, coerce=True)
+    assert checked[flowschema.VALID_COLUMN].to_list() == [True, False, True]
+    assert checked.schema["code"] == pl.Object and checked["code"].to_list() == [7, "x", 9]  # "x" stays itself
+    assert checked.schema["x"] == pl.Object and checked["x"].to_list() == [1.0, 2, 3.0]  # an input int: no Float64

@@ -25,6 +25,7 @@ column: they survive ``filter``, ``head``, ``sort`` and ``concat``, and the repo
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from typing import Any
 
@@ -46,8 +47,10 @@ from flowschema.annotate import (
     validate_one,
 )
 from flowschema.chunk import Chunk, chunk_of_layouts, layout_of
+from flowschema.coerce import base_type, coerced_array
 from flowschema.executor import BaseExecutor
 from flowschema.executor.base import check_count
+from flowschema.fields import read_columns
 from flowschema.records import plain_arrow_type
 
 __all__ = ["POLARS", "RUN_COLUMN", "FlowSchemaNamespace", "RunFacts", "validate_polars"]
@@ -120,6 +123,8 @@ class _PolarsFrames(FrameKind):
 
     def annotated(self, frame: pl.DataFrame, valid: np.ndarray, errors: np.ndarray, values: list | None,
                   model: type[BaseModel], facts: dict) -> pl.DataFrame:
+        if values is not None:
+            frame = _coerced(frame, model, valid, values)
         return frame.with_columns(
             pl.Series(VALID_COLUMN, valid, dtype=pl.Boolean),
             pl.Series(ERRORS_COLUMN, errors, dtype=pl.Object),
@@ -149,6 +154,36 @@ class _PolarsFrames(FrameKind):
 #: polars DataFrames
 POLARS = _PolarsFrames()
 
+#: the polars type of a coerced column whose cells all fit the field's type (``flowschema.coerce``)
+_COERCED_TYPES = {int: pl.Int64, float: pl.Float64, bool: pl.Boolean, str: pl.String}
+
+
+def _coerced(frame: pl.DataFrame, model: type[BaseModel], valid: np.ndarray, values: list) -> pl.DataFrame:
+    """``coerce=True``: each valid row's validated values in the columns pydantic read, with the
+    pandas table's dtype rule (``flowschema.coerce``) in polars types; ``pl.Object`` otherwise."""
+    positions = np.flatnonzero(valid).tolist()
+    columns = []
+    for name, column in read_columns(model, pd.Index(frame.columns)).items():
+        if column is None:  # filled by its default, or read from inside another column
+            continue
+        cells = frame.get_column(column).to_list()
+        for position in positions:
+            cells[position] = values[position][name]
+        columns.append(_coerced_series(column, model.model_fields[name].annotation, cells))
+    return frame.with_columns(columns)
+
+
+def _coerced_series(column: str, annotation: Any, cells: list) -> pl.Series:
+    fits = coerced_array(annotation, cells).dtype != object
+    kind = base_type(annotation)[0]
+    if fits and kind in _COERCED_TYPES:
+        return pl.Series(column, cells, dtype=_COERCED_TYPES[kind])
+    if fits and kind is dt.datetime:  # naive, or all in one zone
+        series = pl.Series(column, cells)
+        if series.dtype == pl.Datetime or series.dtype.base_type() == pl.Datetime:
+            return series
+    return pl.Series(column, cells, dtype=pl.Object)
+
 
 def validate_polars(
     frame: pl.DataFrame,
@@ -168,9 +203,6 @@ def validate_polars(
     if not isinstance(frame, pl.DataFrame):
         raise TypeError(f"expected a polars DataFrame, got {type(frame).__name__}")
     model, options = check_arguments(model, chunksize, engine, coerce, strict, context, progress)
-    if coerce:
-        raise NotImplementedError("coerce=True is not available for polars frames yet: validate with coerce=False, "
-                                  "or validate frame.to_pandas() with coerce=True")
     return validate_one(POLARS, POLARS.checked(frame), "polars DataFrame", model, options, executor, chunksize,
                         executor_options, progress, dashboard)
 
@@ -227,7 +259,9 @@ class FlowSchemaNamespace:
     ) -> pl.DataFrame:
         """Validate every row against ``model``: the frame plus ``_fs_valid``, ``_fs_errors`` and
         ``_fs_run``. A row is valid iff ``model.model_validate(df.row(i, named=True))`` succeeds.
-        The options are those of the pandas accessor (``coerce=True`` is not available yet).
+        The options are those of the pandas accessor; ``coerce=True`` puts the validated values in
+        the columns read, in the polars type of the field's type (``Int64``, ``Float64``,
+        ``Boolean``, ``String``, ``Datetime``) where every cell fits it, else ``Object``.
 
         >>> import flowschema, polars as pl
         >>> from pydantic import BaseModel
