@@ -13,9 +13,7 @@ Importing this package registers the ``df.flowschema`` accessor (on polars frame
 polars is installed).
 """
 
-from importlib.util import find_spec as _find_spec
-
-from flowschema import _aliases
+from flowschema import _aliases, _compat
 from flowschema import accessor as _accessor  # noqa: F401  (registers df.flowschema)
 from flowschema.annotate import (
     ERRORS_COLUMN,
@@ -45,8 +43,13 @@ __version__ = "0.1.0"
 
 _aliases.install()  # ``import flowschema.ray`` (the module is flowschema/ray_data.py)
 
-if _find_spec("polars") is not None:  # the optional extra flowschema[polars]
-    from flowschema.adapters import polars as _polars  # noqa: F401  (registers df.flowschema on polars frames)
+
+
+def _register_polars(_module: object) -> None:
+    from flowschema.adapters import polars  # noqa: F401  (registers df.flowschema on polars frames)
+
+
+_compat.when_imported("polars", _register_polars)  # the optional extra flowschema[polars]
 
 __all__ = [
     "ERRORS_COLUMN",

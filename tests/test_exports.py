@@ -83,3 +83,13 @@ def test_no_two_modules_share_a_name_and_flowschema_ray_keeps_its_public_path():
             "validate_dataset; print(public is module is sys.modules['flowschema.ray'], validate_dataset.__module__)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["True", "flowschema.ray_data"]
+
+
+def test_polars_is_not_imported_by_flowschema_and_gets_the_namespace_whenever_it_is():
+    code = ("import sys, flowschema; print('polars' in sys.modules); import polars as pl; "
+            "print(hasattr(pl.DataFrame(), 'flowschema'))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "True"]
+    code = "import polars as pl, flowschema; print(hasattr(pl.DataFrame(), 'flowschema'))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["True"]
