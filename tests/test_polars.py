@@ -10,6 +10,7 @@ import enum
 import zoneinfo
 from typing import Literal
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -19,6 +20,7 @@ from pydantic import BaseModel, Field
 import flowschema
 from flowschema.adapters.polars import POLARS, RUN_COLUMN
 from tests.oracle import expected_error_dicts, typed
+from tests.matrix_cases import COLUMNS, MODELS, matrix_model
 from tests.strategies import models_and_frames
 from tests.test_properties import examples
 
@@ -354,3 +356,22 @@ def test_coerce_puts_validated_values_in_polars_types(executor):
     assert checked[flowschema.VALID_COLUMN].to_list() == [True, False, True]
     assert checked.schema["code"] == pl.Object and checked["code"].to_list() == [7, "x", 9]  # "x" stays itself
     assert checked.schema["x"] == pl.Object and checked["x"].to_list() == [1.0, 2, 3.0]  # an input int: no Float64
+
+
+@pytest.mark.parametrize("dtype_id", list(COLUMNS))
+def test_the_matrix_columns_as_polars_columns_get_pydantics_answer(dtype_id):
+    """The exactness matrix (every field kind fed every dtype's edge values), each dtype's column
+    as ``pl.from_pandas`` makes it (an Object column where no polars type holds the values), with
+    the wide model, on both engines."""
+    values = COLUMNS[dtype_id]().reset_index(drop=True)
+    try:
+        column = pl.from_pandas(values)
+    except (Exception, pl.exceptions.PanicException):  # no polars type holds them (decimal256 panics):
+        column = pl.Series(np.array(values.tolist(), dtype=object), dtype=pl.Object)  # an Object column
+    model = matrix_model("wide")
+    frame = pl.DataFrame([column.alias(name) for name in MODELS["wide"]])
+    expected = oracle(model, frame)
+    for engine in ("auto", "rows"):
+        checked = frame.flowschema.validate(model, engine=engine, chunksize=7)
+        differing = [position for position, (a, b) in enumerate(zip(got(checked), expected, strict=True)) if a != b]
+        assert not differing, f"{dtype_id} ({column.dtype}), engine={engine}: rows {differing} differ"
