@@ -21,12 +21,13 @@ there an Enum is stored as its ``value``, a subclass of a carried type as that t
 without a name as its UTC offset at that instant, a pytz or dateutil zone by its IANA name (read
 back as ``zoneinfo``), and any other object as its ``repr()`` string.
 
-**Chunks** travel column-oriented, so that turning cells into Python values happens in the
-workers, in parallel: numpy columns as typed buffers (dtype + raw bytes), Arrow-backed and
-nullable columns (``str``, ``Int64``, ``boolean``, ``ArrowDtype``...) as one Arrow IPC stream,
-tz-aware datetimes as their int64 instants, unit and zone object (once per column), categoricals
-as codes plus their categories, and only the remaining columns (object, periods...) as msgpack
-lists of values normalised by the sender.
+**Chunks** (``flowschema.chunk.Chunk``) travel column-oriented, so that turning cells into Python
+values happens in the workers, in parallel: a msgpack message of the columns' layouts (a numpy
+dtype, a unit and zone object, categories, a pandas dtype to rebuild, distinct values) and ONE
+Arrow IPC stream of the chunk's typed columns (raw numpy values, tz-aware instants, categorical
+codes, Arrow-backed and nullable columns, object columns of exactly ``str`` and None); only the
+remaining columns (mixed objects, periods...) travel in the message as lists of values normalised
+by the sender.
 
 Decoding is bounded: a payload may not decompress beyond ``MAX_PAYLOAD_BYTES`` (checked while
 decompressing), containers nest at most ``msgpack``'s 1,024 levels, an optional budget bounds the
