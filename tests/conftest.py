@@ -16,11 +16,17 @@ import atexit
 import os
 import secrets
 import shutil
+import signal
 import tempfile
 
 import pandas as pd
 import pytest
 
+# A suite started as a background job (`make test &`, a CI runner) inherits SIGINT ignored, and Python
+# then installs no Ctrl-C handler: the Ctrl-C tests would wait forever. Ctrl-C acts as in a terminal,
+# here and (exec resets a handled signal to its default) in every process the tests start.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 # short: socket paths are limited; FLOWSCHEMA_TEST_TMP lets a test run a session inside a dir of its own
 os.environ["RAY_TMPDIR"] = tempfile.mkdtemp(prefix="fs", dir=os.environ.get("FLOWSCHEMA_TEST_TMP", "/tmp"))
 # also when no test runs (--collect-only, everything deselected): the session fixture below never starts then
