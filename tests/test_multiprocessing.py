@@ -63,6 +63,9 @@ def validate_interrupted(frame, executor, tmp_path) -> None:
             raise
         signal.pthread_kill(main, signal.SIGINT)
 
+    # Ctrl-C as in a terminal, whatever handler an earlier test's library left in this process
+    # (under make test-shared the main thread took the SIGINT and raised nothing, for 20 minutes)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     interrupter = threading.Thread(target=interrupt_when_started)
     interrupter.start()
     try:
@@ -71,6 +74,7 @@ def validate_interrupted(frame, executor, tmp_path) -> None:
     finally:
         interrupter.join()
         Path(context["hold"]).touch()  # lets anything that survived the interrupt finish
+        signal.signal(signal.SIGINT, previous)
 
 
 def is_running(pid: int) -> bool:
