@@ -68,8 +68,13 @@ _WAIT_SECONDS = 0.2
 #: start the server for this connection: Ray forks that server from a multithreaded gRPC process
 #: and a few percent of the forks die at once (https://github.com/ray-project/ray/issues/63202)
 CLIENT_SERVER_ATTEMPTS = 3
-#: what Ray Client's error says in that case
-_CLIENT_SERVER_FAILED = "Starting Ray client server failed"
+#: what Ray Client's error says in that case: the proxier saw the fork exit, or it found the fork
+#: already dead (a zombie) when it read its command line
+_CLIENT_SERVER_FAILED = ("Starting Ray client server failed", "psutil.ZombieProcess")
+
+
+def _client_server_failed(exc: BaseException) -> bool:
+    return any(marker in str(exc) for marker in _CLIENT_SERVER_FAILED)
 
 
 def _import_ray():
@@ -179,7 +184,7 @@ def connect_ray(address: str | None) -> None:
         _init_cluster(ray, address)
     except ConnectionError as exc:
         where = "running on this machine" if address == "auto" else f"at {address!r}"
-        if _CLIENT_SERVER_FAILED in str(exc):
+        if _client_server_failed(exc):
             hint = (f" The cluster's Ray Client server failed to start a server for this connection "
                     f"{CLIENT_SERVER_ATTEMPTS} times: see ray_client_server_*.err in the head node's Ray logs.")
         else:
@@ -197,7 +202,7 @@ def _init_cluster(ray: Any, address: str) -> None:
                 ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
             return
         except ConnectionError as exc:
-            if attempt == CLIENT_SERVER_ATTEMPTS or _CLIENT_SERVER_FAILED not in str(exc):
+            if attempt == CLIENT_SERVER_ATTEMPTS or not _client_server_failed(exc):
                 raise
 
 
