@@ -183,21 +183,16 @@ def _rows_validated_whole(plan, verdicts, failures: np.ndarray) -> tuple[np.ndar
 
 
 def _composed_errors(verdicts, offsets: np.ndarray, failures: np.ndarray) -> dict[int, tuple[dict, ...]]:
-    """Each row's errors from its fields' errors, in field order. A row whose rejected value no
-    other row holds takes the field's errors themselves; rows sharing one get copies each."""
-    per_row: list[tuple[dict, ...]] = [()] * len(offsets)
-    for number, outcome in enumerate(verdicts.outcomes):
-        column = failures[:, number]
-        rows = np.flatnonzero(column >= 0)
-        if not len(rows):
-            continue
-        codes = column[rows]
-        shared = (np.bincount(codes)[codes] > 1).tolist()
-        errors_of = outcome.errors
-        for row, code, copied in zip(rows.tolist(), codes.tolist(), shared):
-            errors = tuple(map(dict, errors_of[code])) if copied else errors_of[code]
-            per_row[row] = per_row[row] + errors if per_row[row] else errors
-    return dict(zip(offsets.tolist(), per_row))
+    """Each row's errors from its fields' errors, in field order: the tuple is put together once
+    per combination of rejected values, and each row gets its own copies of its dicts."""
+    if not len(offsets):
+        return {}
+    combinations, group_of = np.unique(failures, axis=0, return_inverse=True)
+    outcomes = verdicts.outcomes
+    composed = [tuple(error for outcome, code in zip(outcomes, combination) if code >= 0
+                      for error in outcome.errors[code]) for combination in combinations.tolist()]
+    return {offset: tuple(map(dict, composed[group])) for offset, group in
+            zip(offsets.tolist(), group_of.reshape(-1).tolist())}
 
 
 def _errors_by_group(model: type[BaseModel], chunk: Chunk, options: ValidationOptions, offsets: np.ndarray,

@@ -275,6 +275,19 @@ def test_deduplication_tells_apart_equal_values_of_other_types_and_signs(executo
     assert floats.flowschema.validate(Picky, executor)[VALID_COLUMN].tolist() == [True, False, True]
 
 
+def test_rows_failing_alike_each_get_their_own_error_dicts(executor):
+    """Errors are put together once per combination of rejected values, then copied per row: a
+    user changing one row's error dict changes no other row's, as with ``model_validate``."""
+    frame = pd.DataFrame({"name": ["x", "x", "Ann", "x"], "age": [-1, -1, -1, 5], "role": ["user"] * 4})
+    checked = frame.flowschema.validate(Contact, executor, engine="columnar")
+    assert_exactly_pydantic(frame, Contact, checked)
+    errors = checked[ERRORS_COLUMN].tolist()
+    assert [[error["loc"] for error in row] for row in errors] == [[("name",), ("age",)], [("name",), ("age",)],
+                                                                   [("age",)], [("name",)]]
+    dicts = [error for row in errors for error in row]
+    assert len({id(error) for error in dicts}) == len(dicts)  # (ctx is shared by design: flowschema.details)
+
+
 def test_explain_without_a_frame_and_with_missing_columns():
     table = flowschema.explain(Contact)
     assert list(table.columns) == ["field", "column", "route", "why"]

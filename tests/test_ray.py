@@ -138,8 +138,9 @@ def test_a_ray_client_server_that_failed_to_start_is_tried_again(with_token, peo
     # process, and a few percent of those forks die (ray#63202): Ray then answers as below
     import ray
 
-    from flowschema.executor.ray import CLIENT_SERVER_ATTEMPTS
+    from flowschema.executor import ray as ray_executor
 
+    attempts = ray_executor.CLIENT_SERVER_ATTEMPTS
     real_init, calls = ray.init, []
 
     def init_failing(times: int, error: str):
@@ -151,16 +152,16 @@ def test_a_ray_client_server_that_failed_to_start_is_tried_again(with_token, peo
         calls.clear()
         monkeypatch.setattr(ray, "init", init)
 
-    init_failing(CLIENT_SERVER_ATTEMPTS - 1, server_failed)
+    init_failing(2, server_failed)  # the real server may fail too: attempts are left for it
     with RayExecutor(Person, address=with_token["client"]) as executor:
         check_people(executor, people)
-    assert calls == [with_token["client"]] * CLIENT_SERVER_ATTEMPTS
+    assert len(calls) >= 3 and set(calls) == {with_token["client"]}
     flowschema.close()
 
-    init_failing(CLIENT_SERVER_ATTEMPTS, server_failed)  # the last attempt's failure is the caller's
-    with pytest.raises(ConnectionError, match=f"(?s)at 'ray://.*failed to start .* {CLIENT_SERVER_ATTEMPTS} times"):
+    init_failing(attempts, server_failed)  # the last attempt's failure is the caller's
+    with pytest.raises(ConnectionError, match=f"(?s)at 'ray://.*failed to start .* {attempts} times"):
         RayExecutor(Person, address=with_token["client"])
-    assert len(calls) == CLIENT_SERVER_ATTEMPTS
+    assert len(calls) == attempts
 
     init_failing(1, "Ray Client connection timed out")  # so is any other failure, at once
     with pytest.raises(ConnectionError, match="(?s)could not connect to the Ray cluster at 'ray://.*timed out"):

@@ -128,7 +128,7 @@ class _PolarsFrames(FrameKind):
         return frame.with_columns(
             pl.Series(VALID_COLUMN, valid, dtype=pl.Boolean),
             pl.Series(ERRORS_COLUMN, errors, dtype=pl.Object),
-            pl.Series(RUN_COLUMN, [RunFacts(facts)] * frame.height, dtype=pl.Object),
+            pl.lit(RunFacts(facts), dtype=pl.Object).alias(RUN_COLUMN),  # one object, no list of them
         )
 
     def as_pandas(self, annotated: pl.DataFrame) -> pd.DataFrame:

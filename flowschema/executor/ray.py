@@ -67,7 +67,7 @@ _WAIT_SECONDS = 0.2
 #: how often a ``ray://`` connection is tried when the cluster's Ray Client server could not
 #: start the server for this connection: Ray forks that server from a multithreaded gRPC process
 #: and a few percent of the forks die at once (https://github.com/ray-project/ray/issues/63202)
-CLIENT_SERVER_ATTEMPTS = 3
+CLIENT_SERVER_ATTEMPTS = 5
 #: what Ray Client's error says in that case: the proxier saw the fork exit, or it found the fork
 #: already dead (a zombie) when it read its command line
 _CLIENT_SERVER_FAILED = ("Starting Ray client server failed", "psutil.ZombieProcess")
