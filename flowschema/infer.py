@@ -94,16 +94,22 @@ def infer_model(
     >>> Row.model_fields["code"].metadata[-1].pattern
     '^[A-Z]{2}[0-9]$'
     """
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"infer_model takes a pandas DataFrame, got {type(df).__name__}")
+    polars = type(df).__module__.startswith("polars") and type(df).__name__ == "DataFrame"
+    if not polars and not isinstance(df, pd.DataFrame):
+        raise TypeError(f"infer_model takes a pandas or polars DataFrame, got {type(df).__name__}")
     _check_options(name, categories, ranges, patterns, sample)
-    frame = _without_results(df)
-    if frame.empty:
-        raise ValueError(f"cannot infer a model from an empty frame ({len(frame)} rows, {frame.shape[1]} columns)")
+    frame = _without_results(df) if not polars else df.drop([c for c in df.columns if c.startswith(_RESULT_PREFIX)])
+    if not all(frame.shape):
+        raise ValueError(f"cannot infer a model from an empty frame ({frame.shape[0]} rows, {frame.shape[1]} columns)")
     if sample is not None and sample < len(frame):
-        frame = frame.sample(n=sample, random_state=0)
-    stats = _FrameStats(frame.columns, categories, patterns)
-    stats.add(frame)
+        frame = frame.sample(n=sample, seed=0) if polars else frame.sample(n=sample, random_state=0)
+    stats = _FrameStats(pd.Index(frame.columns), categories, patterns)
+    if polars:  # each column's distinct cells as df.row gives them (a NaN stays a float NaN)
+        from flowschema.adapters.polars import distinct_cells
+
+        stats.add_columns([distinct_cells(series) for series in frame.iter_columns()], len(frame))
+    else:
+        stats.add(frame)
     origin = f"a random sample of {len(frame):,} of {len(df):,} rows" if len(frame) < len(df) else f"{len(frame):,} rows"
     return stats.model(name, origin, ranges)
 
@@ -472,17 +478,17 @@ def _distinct(values: list) -> dict:
     return distinct
 
 
-def _column_values(column: pd.Series) -> tuple[dict, int]:
-    """A column's distinct non-missing values as validation sees them, and its missing count."""
+def _column_values(column: pd.Series) -> tuple[list, int]:
+    """A column's values as validation sees them (distinct ones, or all), and its missing count."""
     nested = isinstance(column.dtype, pd.ArrowDtype) and pa.types.is_nested(column.dtype.pyarrow_dtype)
     if column.dtype == object or nested:  # pandas merges 1, 1.0 and True; lists have no unique()
         values = normalize_column(column)
-        return _distinct(values), values.count(None)
+        return values, values.count(None)
     values = normalize_column(column.unique())
     missing = int(column.isna().sum())
     if not missing and None in values:  # NaN that pandas does not call missing (Arrow floats)
         missing = normalize_column(column).count(None)
-    return _distinct(values), missing
+    return values, missing
 
 
 class _FrameStats:
@@ -496,10 +502,14 @@ class _FrameStats:
     def add(self, frame: pd.DataFrame) -> None:
         if list(frame.columns) != list(self.columns):
             raise ValueError(f"every batch must have the same columns: {list(self.columns)}, then {list(frame.columns)}")
-        self.rows += len(frame)
-        for position, stats in enumerate(self.columns.values()):
-            distinct, missing = _column_values(frame.iloc[:, position])
-            stats.add(distinct, len(frame), missing)
+        self.add_columns([_column_values(frame.iloc[:, position]) for position in range(len(self.columns))],
+                         len(frame))
+
+    def add_columns(self, columns: list[tuple[list, int]], rows: int) -> None:
+        """Take a batch's columns, each as its distinct non-missing values and missing count."""
+        self.rows += rows
+        for stats, (values, missing) in zip(self.columns.values(), columns, strict=True):
+            stats.add(_distinct(values), rows, missing)
 
     def model(self, name: str, origin: str, ranges: bool) -> type[BaseModel]:
         fields = {}

@@ -320,7 +320,7 @@ def test_an_inferred_model_travels_to_worker_processes():
 
 
 @pytest.mark.parametrize("call, error, message", [
-    (lambda: infer_model([1, 2]), TypeError, "takes a pandas DataFrame, got list"),
+    (lambda: infer_model([1, 2]), TypeError, "takes a pandas or polars DataFrame, got list"),
     (lambda: infer_model(pd.DataFrame()), ValueError, "empty frame (0 rows, 0 columns)"),
     (lambda: infer_model(pd.DataFrame({"x": []})), ValueError, "empty frame (0 rows, 1 columns)"),
     (lambda: infer_model(pd.DataFrame({"x": [1]}), categories=0), ValueError, "categories"),

@@ -326,6 +326,30 @@ def test_explain_reads_a_polars_frame_as_the_engine_does():
     assert flowschema.explain(Fitting, FRAME.head(0).drop("when", "naive_ns"))["route"].eq("screen").sum() == 10
 
 
+def test_infer_model_drafts_a_model_every_row_of_a_polars_frame_satisfies():
+    """Each column's distinct cells as df.row gives them: the drafted model accepts every row of the
+    many-types frame (a NaN is a float there: no range), of flights, and of a result's own columns."""
+    from flowschema.datasets import load_flights
+
+    drafted = flowschema.infer_model(FRAME, "Drafted")
+    assert FRAME.flowschema.validate(drafted)[flowschema.VALID_COLUMN].all()
+    fields = drafted.model_fields
+    assert fields["f64"].annotation == float | None and not fields["f64"].metadata  # NaN: no range
+    assert fields["i8"].metadata and fields["i8"].description.endswith("from -128 to 127")
+    assert fields["cat"].annotation == Literal["hi", "lo"] | None
+    flights = pl.from_pandas(load_flights().iloc[:20_000])
+    model = flowschema.infer_model(flights, "Flight")
+    checked = flights.flowschema.validate(model)
+    assert checked[flowschema.VALID_COLUMN].all()
+    again = flowschema.infer_model(checked, "Flight")  # the result's _fs_ columns are not data
+    assert list(again.model_fields) == flights.columns
+    sampled = flowschema.infer_model(flights, "Flight", sample=500)
+    assert "random sample of 500 of 20,000 rows" in sampled.__doc__
+    assert flowschema.infer_model(flights, "Flight", sample=500).model_json_schema() == sampled.model_json_schema()
+    with pytest.raises(ValueError, match=r"empty frame \(0 rows, 3 columns\)"):
+        flowschema.infer_model(flights.head(0).select("year", "month", "day"))
+
+
 def test_coerce_puts_validated_values_in_polars_types(executor):
     """The pandas table's rule in polars types: a column gets its field type's polars type when
     every cell fits it (valid rows their validated value, invalid rows their input), else Object."""

@@ -53,7 +53,7 @@ from flowschema.executor.base import check_count
 from flowschema.fields import read_columns
 from flowschema.records import plain_arrow_type
 
-__all__ = ["POLARS", "RUN_COLUMN", "FlowSchemaNamespace", "RunFacts", "validate_polars"]
+__all__ = ["POLARS", "RUN_COLUMN", "FlowSchemaNamespace", "RunFacts", "distinct_cells", "validate_polars"]
 
 #: object column of a polars result: the run's facts (one object per run, on each of its rows)
 RUN_COLUMN = "_fs_run"
@@ -97,6 +97,13 @@ def _coded(series: pl.Series) -> tuple[tuple, pa.ChunkedArray] | None:
     if encoded.null_count:
         values.append(None)
     return ("coded", values), pa.chunked_array([codes])
+
+
+def distinct_cells(series: pl.Series) -> tuple[list, int]:
+    """A column's distinct non-null cells as ``df.row`` gives them (a NaN is a float NaN), by
+    polars' own ``unique`` (every cell of an Object column, which has none), and its null count."""
+    present = series.drop_nulls()
+    return (present.to_list() if series.dtype == pl.Object else present.unique().to_list()), series.null_count()
 
 
 class RunFacts(dict):
