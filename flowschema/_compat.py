@@ -25,20 +25,34 @@ def when_imported(name: str, callback: Callable[[ModuleType], None]) -> None:
 
 
 class _AfterImport(importlib.abc.MetaPathFinder):
-    """Finds ``name`` with the other finders, and wraps its loader to run ``callback`` after it."""
+    """Finds ``name`` with the other finders, and wraps its loader to run ``callback`` after it.
+
+    It stays in ``sys.meta_path`` until the module is executed: a probe such as
+    ``importlib.util.find_spec(name)`` (which libraries use to see what is installed) finds the
+    module without importing it, and the import that comes later must still run the callback.
+    """
 
     def __init__(self, name: str, callback: Callable[[ModuleType], None]) -> None:
         self.name, self.callback = name, callback
+        self.searching = False
 
     def find_spec(self, fullname: str, path: object, target: object = None) -> importlib.machinery.ModuleSpec | None:
-        if fullname != self.name:
+        if fullname != self.name or self.searching:
             return None
-        sys.meta_path.remove(self)  # once, and so that the search below does not find this finder
-        spec = importlib.util.find_spec(fullname)
+        self.searching = True  # the search below asks the other finders, not this one
+        try:
+            spec = importlib.util.find_spec(fullname)
+        finally:
+            self.searching = False
         if spec is None or spec.loader is None:
             return spec
-        spec.loader = _ThenCall(spec.loader, self.callback)
+        spec.loader = _ThenCall(spec.loader, self._imported)
         return spec
+
+    def _imported(self, module: ModuleType) -> None:
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+        self.callback(module)
 
 
 class _ThenCall(importlib.abc.Loader):

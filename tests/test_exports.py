@@ -93,3 +93,8 @@ def test_polars_is_not_imported_by_flowschema_and_gets_the_namespace_whenever_it
     code = "import polars as pl, flowschema; print(hasattr(pl.DataFrame(), 'flowschema'))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["True"]
+    # a library probing what is installed finds polars without importing it: the import later counts
+    code = ("import importlib.util, sys, flowschema; print(importlib.util.find_spec('polars') is not None, "
+            "'polars' in sys.modules); import polars as pl; print(hasattr(pl.DataFrame(), 'flowschema'))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["True", "False", "True"]

