@@ -19,6 +19,10 @@ field kind    column families it reads               constraints it checks
 ``datetime``  datetime64 / Arrow timestamp           none
 ============  =====================================  ================================================
 
+A numpy column of integers (into an ``int``) or floats (into a ``float``) whose least and
+greatest values the screen vouches for is vouched for whole, without a comparison per cell (the
+bounds are an interval; not with ``multiple_of``).
+
 Each kind may be ``Optional`` (a missing cell is then valid) and strict. Integers are compared as
 integers (never through float64), floats in float64 (a float32 ``0.1`` is ``0.10000000149...``,
 as pydantic sees it).
@@ -95,6 +99,8 @@ class Screen:
         family = column_family(column)
         if not self._reads(family, strict):
             return None
+        if self._vouches_for_range(family, column):
+            return np.zeros(len(column), dtype=bool)
         if family == "float":
             values = np.asarray(_as_float64(column), dtype=np.float64)
             missing = np.isnan(values)  # a null and a NaN alike: None to a row
@@ -108,6 +114,20 @@ class Screen:
             else:  # bool into bool, datetime into datetime: any present value is valid
                 sure = np.ones(len(missing), dtype=bool)
         return ~np.where(missing, self.nullable, sure)
+
+    def _vouches_for_range(self, family: str, column: Any) -> bool:
+        """Whether the screen vouches for a whole numpy column at once, by its least and greatest
+        values: bounds make an interval, so every value between two it vouches for passes too.
+        Integers into an int field and floats into a float field, without ``multiple_of`` (not an
+        interval, nor is a float's wholeness); a float column holding NaN has NaN for both ends,
+        which the screen does not vouch for (the cells then go one by one)."""
+        if not isinstance(column, np.ndarray) or not len(column) or self.multiple_of is not None:
+            return False
+        if family == "integer":
+            return bool(self._sure_ints(np.array([column.min(), column.max()], dtype=column.dtype)).all())
+        if family == "float" and self.kind == "float":
+            return bool(self._sure_floats(np.array([column.min(), column.max()], dtype=np.float64)).all())
+        return False
 
     def _sure_ints(self, values: np.ndarray) -> np.ndarray:
         """Integers against integer bounds, compared exactly whatever their size."""

@@ -156,6 +156,28 @@ def test_a_screen_vouches_only_for_what_pydantic_accepts(name, model):
                                                   f"{pd.Series(values)[unsure & ok & judged].tolist()} to the validator"
 
 
+@pytest.mark.parametrize(("name", "model"), MODELS, ids=[name for name, _ in MODELS])
+def test_a_screen_vouching_for_a_whole_column_by_its_range_says_what_it_says_cell_by_cell(name, model):
+    """A numpy column whose least and greatest values a screen vouches for is vouched for at once:
+    each cell alone, each two neighbours in order, and the column without its non-finite values
+    get the verdicts the cell-by-cell screen gives them inside the whole column (proven above)."""
+    (route,) = columnar_plan(model, ["x"]).routes
+    for values in COLUMNS.values():
+        if not isinstance(values, np.ndarray):
+            continue
+        for strict in (None, True):
+            cell_by_cell = route.screen.unsure(values, strict)
+            if cell_by_cell is None:
+                continue
+            order = np.argsort(values, kind="stable")
+            finite = np.flatnonzero(np.isfinite(values)) if values.dtype.kind == "f" else np.arange(len(values))
+            parts = [[row] for row in range(len(values))] + [order[i:i + 2] for i in range(len(values) - 1)]
+            for rows in [*parts, finite]:
+                rows = np.asarray(rows, dtype=np.int64)
+                got = route.screen.unsure(values[rows], strict)
+                assert got.tolist() == cell_by_cell[rows].tolist(), f"{name} x {values[rows]} strict={strict}"
+
+
 def test_whole_floats_below_2_53_are_vouched_for_as_ints():
     model = create_model("M", x=(int, Field(ge=-3, multiple_of=3)))
     (route,) = columnar_plan(model, ["x"]).routes
