@@ -8,6 +8,7 @@ that failed, and the validated values only when the caller asked for them.
 from __future__ import annotations
 
 import gc
+import math
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -187,12 +188,32 @@ def _composed_errors(verdicts, offsets: np.ndarray, failures: np.ndarray) -> dic
     per combination of rejected values, and each row gets its own copies of its dicts."""
     if not len(offsets):
         return {}
-    combinations, group_of = np.unique(failures, axis=0, return_inverse=True)
+    first, group_of = _combinations(failures)
     outcomes = verdicts.outcomes
     composed = [tuple(error for outcome, code in zip(outcomes, combination) if code >= 0
-                      for error in outcome.errors[code]) for combination in combinations.tolist()]
-    return {offset: tuple(map(dict, composed[group])) for offset, group in
-            zip(offsets.tolist(), group_of.reshape(-1).tolist())}
+                      for error in outcome.errors[code]) for combination in failures[first].tolist()]
+    return {offset: tuple(map(dict.copy, composed[group])) for offset, group in zip(offsets.tolist(), group_of.tolist())}
+
+
+def _combinations(failures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of ``failures`` (per row and field the rejected code, -1 for none): the
+    first row holding each, and per row the number of its combination. Each row is read as one
+    number (its codes as digits, each field's base one more than its largest code plus one) where
+    that fits in 62 bits, which sorts far faster than rows of codes do.
+
+    >>> failures = np.array([[0, -1], [5, 2], [0, -1], [2**40, 2**40], [5, 2]])
+    >>> _combinations(failures[:3])[1].tolist()  # small codes: one number per row
+    [0, 1, 0]
+    >>> _combinations(failures)[1].tolist()  # codes of 2**40 in two fields: rows of codes
+    [0, 1, 0, 2, 1]
+    """
+    bases = [int(largest) + 2 for largest in failures.max(axis=0, initial=-1)]
+    if math.prod(bases) < 2**62:
+        weights = np.array([math.prod(bases[:position]) for position in range(len(bases))], dtype=np.int64)
+        _, first, group_of = np.unique((failures + 1) @ weights, return_index=True, return_inverse=True)
+    else:
+        _, first, group_of = np.unique(failures, axis=0, return_index=True, return_inverse=True)
+    return first, group_of.reshape(-1)
 
 
 def _errors_by_group(model: type[BaseModel], chunk: Chunk, options: ValidationOptions, offsets: np.ndarray,
@@ -200,13 +221,12 @@ def _errors_by_group(model: type[BaseModel], chunk: Chunk, options: ValidationOp
     """``model_validate`` once per group of rows failing alike; each row gets a copy."""
     if not len(offsets):
         return {}
-    _, first, group_of = np.unique(failures, axis=0, return_index=True, return_inverse=True)
+    first, group_of = _combinations(failures)
     representatives = offsets[first]
     checked = _validate_rows(model, chunk.rows_at(representatives), chunk.start, chunk.size, options,
                              representatives.tolist())
     errors_of = [checked.failed[int(offset)] for offset in representatives]
-    return {offset: tuple(map(dict, errors_of[group])) for offset, group in
-            zip(offsets.tolist(), group_of.reshape(-1).tolist())}
+    return {offset: tuple(map(dict.copy, errors_of[group])) for offset, group in zip(offsets.tolist(), group_of.tolist())}
 
 
 def _validate_rows(model: type[BaseModel], rows: list[dict], start: int, size: int, options: ValidationOptions,

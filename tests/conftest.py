@@ -70,10 +70,22 @@ def no_ray_left_behind():
 
 @pytest.fixture(scope="module")
 def local_ray():
-    """A local Ray with 2 CPUs for this module; RayExecutor(address=None) finds and uses it."""
+    """A local Ray with 2 CPUs for this module; RayExecutor(address=None) finds and uses it.
+
+    Started a second time if the first start fails: Ray waits a hard-coded 30 s for its raylet to
+    register, which a loaded machine can miss ("The current node timed out during startup"), and
+    a half-started Ray is stopped first, so that it cannot fail every later module's Ray tests."""
     import ray
 
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    for attempt in (1, 2):
+        try:
+            ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+            break
+        except Exception:
+            ray.shutdown()
+            stop_ray_processes()
+            if attempt == 2:
+                raise
     yield ray
     flowschema.close()
     ray.shutdown()
