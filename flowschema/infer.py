@@ -94,9 +94,12 @@ def infer_model(
     >>> Row.model_fields["code"].metadata[-1].pattern
     '^[A-Z]{2}[0-9]$'
     """
-    polars = type(df).__module__.startswith("polars") and type(df).__name__ == "DataFrame"
-    if not polars and not isinstance(df, pd.DataFrame):
-        raise TypeError(f"infer_model takes a pandas or polars DataFrame, got {type(df).__name__}")
+    from flowschema.annotate import PANDAS, frame_kind  # the run's layer, above this one
+
+    try:
+        polars = frame_kind(df) is not PANDAS
+    except TypeError:
+        raise TypeError(f"infer_model takes a pandas or polars DataFrame, got {type(df).__name__}") from None
     _check_options(name, categories, ranges, patterns, sample)
     frame = _without_results(df) if not polars else df.drop([c for c in df.columns if c.startswith(_RESULT_PREFIX)])
     if not all(frame.shape):
