@@ -23,8 +23,11 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import os
 import re
+import threading
 from collections.abc import Callable, Hashable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -310,14 +313,19 @@ class ColumnVerdicts:
 
 
 def passing_rows(plan: ColumnarPlan, chunk: Chunk, strict: bool | None, context: Any,
-                 want_values: bool) -> ColumnVerdicts:
+                 want_values: bool, threads: int = 1) -> ColumnVerdicts:
     """Run each field's validator over its column's distinct values (after a screen, where one
     is exact); see ``ColumnVerdicts``. Raises ``NotColumnar`` if a validator reads the other
-    fields."""
+    fields. The columns are screened and deduplicated in up to ``threads`` threads (numpy,
+    pandas and Arrow release the GIL there); the validators run in this thread, in field order."""
     passed = np.ones(chunk.size, dtype=bool)
     rejected_by_field: list[np.ndarray | None] = []
     values: dict[str, list] | None = {} if want_values else None
     outcomes = []
+    read = [route for route in plan.routes if route.validator is not None]
+    prepared = dict(zip(map(id, read), _in_threads(
+        lambda route: _distinct_cells(route, chunk.columns[route.position], strict, want_values), read,
+        threads if chunk.size >= THREADED_ROWS else 1)))
     for route in plan.routes:
         outcome = FieldOutcome()
         outcomes.append(outcome)
@@ -327,18 +335,13 @@ def passing_rows(plan: ColumnarPlan, chunk: Chunk, strict: bool | None, context:
             passed[:] = False
         if route.validator is None:
             continue
-        column = chunk.columns[route.position]
-        unsure = None if want_values or route.screen is None else route.screen.unsure(column, strict)
-        if unsure is not None:  # the screen accepted the other rows, exactly as the validator would
-            rows = np.flatnonzero(unsure)
-            if not len(rows):
-                continue
-            column = _take(column, rows)
-        codes, distinct = distinct_values(column)
+        rows, codes, distinct = prepared[id(route)]
+        if not distinct:  # the screen vouched for every row
+            continue
         accepted, validated = _check_distinct(route, distinct, strict, context, want_values, outcome)
         if not accepted.all():
             rejected = np.where(accepted[codes], -1, codes)
-            if unsure is not None:
+            if rows is not None:
                 rejected, rows_rejected = np.full(chunk.size, -1, dtype=np.int64), rejected
                 rejected[rows] = rows_rejected
             rejected_by_field[-1] = rejected
@@ -346,6 +349,55 @@ def passing_rows(plan: ColumnarPlan, chunk: Chunk, strict: bool | None, context:
         if want_values:
             values[route.field] = _row_values(route, distinct, validated, codes, strict, context)
     return ColumnVerdicts(passed, rejected_by_field, outcomes, values)
+
+
+#: rows from which a chunk's columns are screened and deduplicated in threads
+THREADED_ROWS = 50_000
+
+
+def _distinct_cells(route: FieldRoute, column: Any, strict: bool | None,
+                    want_values: bool) -> tuple[np.ndarray | None, np.ndarray, list]:
+    """The rows the field's screen is not sure of (None: every row), and their cells' codes and
+    distinct values (none when the screen vouched for every row)."""
+    unsure = None if want_values or route.screen is None else route.screen.unsure(column, strict)
+    rows = None
+    if unsure is not None:  # the screen accepted the other rows, exactly as the validator would
+        rows = np.flatnonzero(unsure)
+        if not len(rows):
+            return rows, rows, []
+        column = _take(column, rows)
+    return (rows, *distinct_values(column))
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _in_threads(function: Callable, items: list, threads: int) -> list:
+    """``[function(item) for item in items]``, in threads of the process's one pool (made with
+    ``threads`` threads at first use) unless ``threads`` is 1."""
+    global _pool
+    if threads < 2 or len(items) < 2:
+        return list(map(function, items))
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(threads, thread_name_prefix="flowschema-columns")
+        pool = _pool
+    return list(pool.map(function, items))
+
+
+def _forget_pool() -> None:
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()  # a forked child has neither the threads nor the lock's owner
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def column_threads() -> int:
+    """Threads that screen and deduplicate a chunk's columns in this process: its CPUs, at most 4."""
+    return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 
 
 def _take(column: Any, rows: np.ndarray) -> Any:

@@ -57,6 +57,8 @@ def distinct_values(column: Any) -> tuple[np.ndarray, list]:
         return _distinct_floats(column.to_numpy(dtype=np.float64, na_value=np.nan))
     if _is_nested(dtype) or _holds_objects(dtype):
         return _distinct_objects(normalize_column(column))
+    if _arrow_strings(dtype):
+        return _distinct_arrow(column.__arrow_array__())
     try:
         return _with_missing(*pd.factorize(column))
     except (TypeError, NotImplementedError):
@@ -76,6 +78,29 @@ def _is_nested(dtype: Any) -> bool:
         return False
     arrow_type = dtype.pyarrow_dtype
     return pa.types.is_nested(arrow_type.value_type if pa.types.is_dictionary(arrow_type) else arrow_type)
+
+
+def _arrow_strings(dtype: Any) -> bool:
+    """Whether a pandas column holds its strings in Arrow (``str``, ``string[pyarrow]``, an
+    ``ArrowDtype`` string): their Python values are plain ``str``."""
+    if isinstance(dtype, pd.StringDtype):
+        return dtype.storage == "pyarrow"
+    return isinstance(dtype, pd.ArrowDtype) and (pa.types.is_string(dtype.pyarrow_dtype)
+                                                 or pa.types.is_large_string(dtype.pyarrow_dtype))
+
+
+def _distinct_arrow(array: pa.ChunkedArray) -> tuple[np.ndarray, list]:
+    """Arrow strings by Arrow's own hash kernel, called directly (it releases the GIL, so
+    columns can be deduplicated side by side in threads); one dictionary for every chunk."""
+    if not len(array):
+        return np.empty(0, dtype=np.int64), []
+    encoded = array.dictionary_encode()
+    values = encoded.chunk(0).dictionary.to_pylist()
+    indices = pa.chunked_array([chunk.indices for chunk in encoded.chunks])
+    if indices.null_count:
+        values.append(None)
+        indices = indices.fill_null(len(values) - 1)
+    return indices.to_numpy().astype(np.int64, copy=False), values
 
 
 def _with_missing(codes: np.ndarray, uniques: Any) -> tuple[np.ndarray, list]:

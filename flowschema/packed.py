@@ -5,8 +5,8 @@ and every row holding that value fails with them. A worker sends that structure 
 of composing each failing row's error dicts and taking them apart again to send them: the
 distinct errors (each its kind, ``(type, loc, msg, ctx)``, and its ``input``), then per failing
 row how many errors it has and which distinct errors they are, as integer arrays built by numpy.
-The parent composes each row's own error dicts from them with C-level loops (``unpack``), the
-same dicts the sync executor gives.
+The parent makes each distinct error's dict once and each failing row's tuple of them with C-level
+loops (``unpack``): the errors the sync executor gives.
 """
 
 from __future__ import annotations
@@ -80,12 +80,13 @@ class PackedErrors:
         return table.packed(all_offsets[order], all_counts[order], all_errors[_runs(row_firsts[order], all_counts[order])])
 
     def unpack(self) -> dict[int, tuple[dict, ...]]:
-        """Each failing row's errors, each error its own dict (built in C)."""
+        """Each failing row's errors: one dict per distinct error (built in C), shared by the rows
+        that failed with it, as the sync executor shares them."""
         templates = np.empty(len(self.kinds), dtype=object)
         templates[:] = [_template(*kind) for kind in self.kinds]
-        chosen = self.errors.tolist()
-        errors = list(map(dict.copy, templates[self.error_kinds[self.errors]]))
-        deque(map(setitem, errors, repeat("input"), map(self.error_inputs.__getitem__, chosen)), maxlen=0)
+        distinct = list(map(dict.copy, templates[self.error_kinds]))
+        deque(map(setitem, distinct, repeat("input"), self.error_inputs), maxlen=0)
+        errors = list(map(distinct.__getitem__, self.errors.tolist()))
         ends = np.cumsum(self.counts).tolist()
         return {offset: tuple(errors[end - count:end])
                 for offset, count, end in zip(self.offsets.tolist(), self.counts.tolist(), ends)}

@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from flowschema.chunk import Chunk
-from flowschema.columnar import NotColumnar, columnar_plan, passing_rows
+from flowschema.columnar import NotColumnar, column_threads, columnar_plan, passing_rows
 from flowschema.details import error_details, exception_error
 from flowschema.errors import EngineError
 from flowschema.packed import PackedErrors
@@ -93,7 +93,7 @@ class ChunkResult:
 
 def validate_chunk(
     model: type[BaseModel], chunk: Chunk, options: ValidationOptions = ValidationOptions(),
-    packed: bool = False,
+    packed: bool = False, threads: int | None = None,
 ) -> ChunkResult:
     """Validate every row of ``chunk`` against ``model``.
 
@@ -103,6 +103,8 @@ def validate_chunk(
     ``model_validate`` on the failing rows only), ``"rows"`` (``model_validate`` on every row), or
     ``"auto"``: columnar where that is exact, else rows. ``packed`` (for a worker sending the
     result on): the columnar engine's errors as ``PackedErrors``, not put together row by row.
+    ``threads``: how many threads screen and deduplicate the columns (default: this process's
+    CPUs, at most 4; a worker process, one of several on the same cores, takes 1).
 
     >>> from pydantic import BaseModel
     >>> class Point(BaseModel):
@@ -118,7 +120,8 @@ def validate_chunk(
         if reason is None:
             try:
                 with gc_paused():
-                    return _validate_columns(model, plan, chunk, options, packed)
+                    return _validate_columns(model, plan, chunk, options, packed,
+                                             column_threads() if threads is None else threads)
             except NotColumnar as exc:
                 reason = str(exc)
         if options.engine == "columnar":
@@ -128,18 +131,18 @@ def validate_chunk(
 
 
 def _validate_columns(model: type[BaseModel], plan, chunk: Chunk, options: ValidationOptions,
-                      packed: bool) -> ChunkResult:
+                      packed: bool, threads: int) -> ChunkResult:
     """The columnar engine: each field's validator over its column, then each failing row's
     errors, exactly as ``model_validate`` gives them.
 
     No validator sees more than its own field, so a failing row's errors are its fields' errors
     in field order, each ``loc`` prefixed with the column the field read: they are put together
-    from the errors each distinct value got (each row its own dicts). Rows missing a
+    from the errors each distinct value got (rows failing alike share them). Rows missing a
     required column are validated whole once per group of rows failing alike; rows whose value
     made a validator raise something pydantic does not wrap (their error holds the whole row) are
     validated whole one by one.
     """
-    verdicts = passing_rows(plan, chunk, options.strict, options.context, options.want_values)
+    verdicts = passing_rows(plan, chunk, options.strict, options.context, options.want_values, threads)
     failing = np.flatnonzero(~verdicts.passed)
     failures = verdicts.failures(failing)
     whole, grouped = _rows_validated_whole(plan, verdicts, failures)
@@ -185,14 +188,15 @@ def _rows_validated_whole(plan, verdicts, failures: np.ndarray) -> tuple[np.ndar
 
 def _composed_errors(verdicts, offsets: np.ndarray, failures: np.ndarray) -> dict[int, tuple[dict, ...]]:
     """Each row's errors from its fields' errors, in field order: the tuple is put together once
-    per combination of rejected values, and each row gets its own copies of its dicts."""
+    per combination of rejected values and shared by the rows failing with it (a reference per
+    row, whatever the number of its errors)."""
     if not len(offsets):
         return {}
     first, group_of = _combinations(failures)
     outcomes = verdicts.outcomes
     composed = [tuple(error for outcome, code in zip(outcomes, combination) if code >= 0
                       for error in outcome.errors[code]) for combination in failures[first].tolist()]
-    return {offset: tuple(map(dict.copy, composed[group])) for offset, group in zip(offsets.tolist(), group_of.tolist())}
+    return dict(zip(offsets.tolist(), map(composed.__getitem__, group_of.tolist())))
 
 
 def _combinations(failures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

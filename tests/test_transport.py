@@ -300,9 +300,10 @@ class Sensor(BaseModel):
 
 
 @pytest.mark.parametrize("with_probe", [True, False])
-def test_a_worker_sends_the_columnar_engines_errors_packed_and_the_parent_gets_each_rows_own(with_probe):
+def test_a_worker_sends_the_columnar_engines_errors_packed_and_the_parent_gets_the_same(with_probe):
     """Packed (each distinct error once, rows referring to them) and decoded, the errors are the
-    ones the sync executor puts together: in order, each row's own dicts, inputs kept."""
+    ones the sync executor puts together: in order, inputs kept, one dict per distinct error
+    (rows validated whole have their own)."""
     rows = 500
     frame = pd.DataFrame({
         "reading": [i % 7 - 2 for i in range(rows)],
@@ -320,6 +321,6 @@ def test_a_worker_sends_the_columnar_engines_errors_packed_and_the_parent_gets_e
     assert list(decoded.failed) == list(composed.failed)
     assert typed(list(decoded.failed.values())) == typed(list(composed.failed.values()))
     every_error = [error for errors in decoded.failed.values() for error in errors]
-    assert len({id(error) for error in every_error}) == len(every_error)
+    assert len({id(error) for error in every_error}) == len(packed.packed.error_kinds)
     assert any(error["type"] == "exception" for error in every_error)
     assert any(error["loc"] == ("probe",) for error in every_error)

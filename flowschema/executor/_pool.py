@@ -80,6 +80,6 @@ def validate_payload(model: type[BaseModel], payload: bytes | tuple, options: by
     ``options`` is a cloudpickled ``ValidationOptions`` (its ``context`` may come from a notebook).
     """
     with received_chunk(payload) as chunk:
-        result = validate_chunk(model, chunk, pickle.loads(options), packed=True)
+        result = validate_chunk(model, chunk, pickle.loads(options), packed=True, threads=1)  # its siblings fill the cores
         del chunk  # its views into the segment go before the segment is closed
     return encode_result(result, compression)
