@@ -23,11 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import os
 import re
-import threading
 from collections.abc import Callable, Hashable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -44,6 +41,7 @@ from flowschema.details import error_detail
 from flowschema.distinct import distinct_values
 from flowschema.fields import ModelSchema, field_paths, model_schema
 from flowschema.screens import Screen, screen_for
+from flowschema.threads import in_threads
 
 __all__ = [
     "ColumnVerdicts",
@@ -313,17 +311,17 @@ class ColumnVerdicts:
 
 
 def passing_rows(plan: ColumnarPlan, chunk: Chunk, strict: bool | None, context: Any,
-                 want_values: bool, threads: int = 1) -> ColumnVerdicts:
+                 want_values: bool, threads: int | None = None) -> ColumnVerdicts:
     """Run each field's validator over its column's distinct values (after a screen, where one
     is exact); see ``ColumnVerdicts``. Raises ``NotColumnar`` if a validator reads the other
-    fields. The columns are screened and deduplicated in up to ``threads`` threads (numpy,
-    pandas and Arrow release the GIL there); the validators run in this thread, in field order."""
+    fields. The columns are screened and deduplicated in up to ``threads`` threads (default:
+    ``flowschema.threads.column_threads()``); the validators run in this thread, in field order."""
     passed = np.ones(chunk.size, dtype=bool)
     rejected_by_field: list[np.ndarray | None] = []
     values: dict[str, list] | None = {} if want_values else None
     outcomes = []
     read = [route for route in plan.routes if route.validator is not None]
-    prepared = dict(zip(map(id, read), _in_threads(
+    prepared = dict(zip(map(id, read), in_threads(
         lambda route: _distinct_cells(route, chunk.columns[route.position], strict, want_values), read,
         threads if chunk.size >= THREADED_ROWS else 1)))
     for route in plan.routes:
@@ -367,37 +365,6 @@ def _distinct_cells(route: FieldRoute, column: Any, strict: bool | None,
             return rows, rows, []
         column = _take(column, rows)
     return (rows, *distinct_values(column))
-
-
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _in_threads(function: Callable, items: list, threads: int) -> list:
-    """``[function(item) for item in items]``, in threads of the process's one pool (made with
-    ``threads`` threads at first use) unless ``threads`` is 1."""
-    global _pool
-    if threads < 2 or len(items) < 2:
-        return list(map(function, items))
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(threads, thread_name_prefix="flowschema-columns")
-        pool = _pool
-    return list(pool.map(function, items))
-
-
-def _forget_pool() -> None:
-    global _pool, _pool_lock
-    _pool, _pool_lock = None, threading.Lock()  # a forked child has neither the threads nor the lock's owner
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool)
-
-
-def column_threads() -> int:
-    """Threads that screen and deduplicate a chunk's columns in this process: its CPUs, at most 4."""
-    return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 
 
 def _take(column: Any, rows: np.ndarray) -> Any:

@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from flowschema.chunk import Chunk
-from flowschema.columnar import NotColumnar, column_threads, columnar_plan, passing_rows
+from flowschema.columnar import NotColumnar, columnar_plan, passing_rows
 from flowschema.details import error_details, exception_error
 from flowschema.errors import EngineError
 from flowschema.packed import PackedErrors
@@ -120,8 +120,7 @@ def validate_chunk(
         if reason is None:
             try:
                 with gc_paused():
-                    return _validate_columns(model, plan, chunk, options, packed,
-                                             column_threads() if threads is None else threads)
+                    return _validate_columns(model, plan, chunk, options, packed, threads)
             except NotColumnar as exc:
                 reason = str(exc)
         if options.engine == "columnar":
@@ -131,7 +130,7 @@ def validate_chunk(
 
 
 def _validate_columns(model: type[BaseModel], plan, chunk: Chunk, options: ValidationOptions,
-                      packed: bool, threads: int) -> ChunkResult:
+                      packed: bool, threads: int | None) -> ChunkResult:
     """The columnar engine: each field's validator over its column, then each failing row's
     errors, exactly as ``model_validate`` gives them.
 

@@ -52,6 +52,7 @@ from flowschema.executor import BaseExecutor
 from flowschema.executor.base import check_count
 from flowschema.fields import read_columns
 from flowschema.records import plain_arrow_type
+from flowschema.threads import in_threads
 
 __all__ = ["POLARS", "RUN_COLUMN", "FlowSchemaNamespace", "RunFacts", "distinct_cells", "validate_polars"]
 
@@ -66,10 +67,11 @@ _READ_AS_ARROW = {*_READ_AS_NUMPY, "String"}
 def _column(series: pl.Series) -> tuple[tuple, pa.ChunkedArray | None]:
     """A polars column's layout in a chunk, and its Arrow array when it is read as one."""
     name = str(series.dtype)
-    nan_free_floats = series.dtype.is_float() and not series.is_nan().any()
-    if nan_free_floats or (name in _READ_AS_NUMPY and not series.null_count()):
-        # numpy's own values, a view where polars allows: a null float is NaN there, which the
-        # engine reads as None, as df.row gives it (the column holds no NaN of its own)
+    if series.dtype.is_float() and not series.is_nan().any():
+        # a null float is NaN in numpy, which the engine reads as None, as df.row gives it (the
+        # column holds no NaN of its own); filled by Arrow, which releases the GIL
+        return layout_of(pc.fill_null(series.to_arrow(), float("nan")).to_numpy(zero_copy_only=False))
+    if name in _READ_AS_NUMPY and not series.null_count():  # numpy's own values, a view where polars allows
         return layout_of(series.to_numpy())
     if name in _READ_AS_ARROW:
         arrow = series.to_arrow()
@@ -125,7 +127,7 @@ class _PolarsFrames(FrameKind):
         return frame.height
 
     def whole(self, frame: pl.DataFrame, offset: int = 0) -> Chunk:
-        columns = [_column(frame.get_column(name)) for name in frame.columns]
+        columns = in_threads(_column, frame.get_columns())  # Arrow's conversions release the GIL
         return chunk_of_layouts(offset, tuple(frame.columns), columns, frame.height)
 
     def annotated(self, frame: pl.DataFrame, valid: np.ndarray, errors: np.ndarray, values: list | None,
