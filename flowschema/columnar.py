@@ -292,22 +292,28 @@ class FieldOutcome:
 class ColumnVerdicts:
     """What the fields' validators said of a chunk's rows.
 
-    ``passed``: rows every field accepts. ``rejected``: per field, per row, the code of the
-    distinct value the field rejected (-1 where it accepted; None if it accepted every row): no
+    ``passed``: rows every field accepts. ``rejected``: per field, the rows it rejected
+    (ascending) and the code of the distinct value each held (None if it accepted every row): no
     validator sees more than its own field, so a failing row's errors are its fields' errors, in
     field order (``outcomes``). ``values``: per field read from a column, its validated value per
     row (when asked for).
     """
 
     passed: np.ndarray
-    rejected: list[np.ndarray | None]
+    rejected: list[tuple[np.ndarray, np.ndarray] | None]
     outcomes: list[FieldOutcome]
     values: dict[str, list] | None
 
-    def failures(self, rows: np.ndarray) -> np.ndarray:
-        """The rejected codes of these rows, one column per field."""
-        return np.column_stack([np.full(len(rows), -1, dtype=np.int64) if codes is None else codes[rows]
-                                for codes in self.rejected]) if self.rejected else np.empty((len(rows), 0))
+    def failures(self) -> tuple[np.ndarray, np.ndarray]:
+        """The failing rows (ascending), and per failing row and field the code of the value the
+        field rejected (-1 where it accepted)."""
+        failing = np.flatnonzero(~self.passed)
+        table = np.full((len(failing), len(self.rejected)), -1, dtype=np.int64)
+        for number, rejected in enumerate(self.rejected):
+            if rejected is not None:
+                rows, codes = rejected
+                table[np.searchsorted(failing, rows), number] = codes
+        return failing, table
 
 
 def passing_rows(plan: ColumnarPlan, chunk: Chunk, strict: bool | None, context: Any,
@@ -329,7 +335,7 @@ def passing_rows(plan: ColumnarPlan, chunk: Chunk, strict: bool | None, context:
         outcomes.append(outcome)
         rejected_by_field.append(None)
         if route.route == "missing":  # every row misses it, in the same way
-            rejected_by_field[-1] = np.zeros(chunk.size, dtype=np.int64)
+            rejected_by_field[-1] = (np.arange(chunk.size), np.zeros(chunk.size, dtype=np.int64))
             passed[:] = False
         if route.validator is None:
             continue
@@ -338,12 +344,10 @@ def passing_rows(plan: ColumnarPlan, chunk: Chunk, strict: bool | None, context:
             continue
         accepted, validated = _check_distinct(route, distinct, strict, context, want_values, outcome)
         if not accepted.all():
-            rejected = np.where(accepted[codes], -1, codes)
-            if rows is not None:
-                rejected, rows_rejected = np.full(chunk.size, -1, dtype=np.int64), rejected
-                rejected[rows] = rows_rejected
-            rejected_by_field[-1] = rejected
-            passed &= rejected < 0
+            taken = np.flatnonzero(~accepted[codes])  # of the rows read (the screened ones, if screened)
+            rejected = taken if rows is None else rows[taken]
+            rejected_by_field[-1] = (rejected, codes[taken])
+            passed[rejected] = False
         if want_values:
             values[route.field] = _row_values(route, distinct, validated, codes, strict, context)
     return ColumnVerdicts(passed, rejected_by_field, outcomes, values)

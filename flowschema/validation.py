@@ -142,8 +142,7 @@ def _validate_columns(model: type[BaseModel], plan, chunk: Chunk, options: Valid
     validated whole one by one.
     """
     verdicts = passing_rows(plan, chunk, options.strict, options.context, options.want_values, threads)
-    failing = np.flatnonzero(~verdicts.passed)
-    failures = verdicts.failures(failing)
+    failing, failures = verdicts.failures()
     whole, grouped = _rows_validated_whole(plan, verdicts, failures)
     composed = ~(whole | grouped)
     one_by_one = failing[whole].tolist()
