@@ -56,6 +56,16 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session", autouse=True)
+def columns_in_threads():
+    """The columnar engine screens and deduplicates a chunk's columns in threads from 2 rows on (a
+    real run: from ``THREADED_ROWS``), so that every exactness test of the sync executor proves
+    the threaded path big frames take; in one thread it is the same function called in order."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("flowschema.columnar.THREADED_ROWS", 2)
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def no_ray_left_behind():
     """After the whole suite, no Ray process the suite started may still be running, and its
     private Ray temp dir (4-5 MB of logs and sockets per run) is removed."""

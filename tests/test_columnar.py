@@ -23,7 +23,10 @@ from pydantic import (
 
 import flowschema
 from flowschema import ERRORS_COLUMN, VALID_COLUMN, EngineError
+from flowschema.chunk import frame_chunks
+from flowschema.columnar import columnar_plan, passing_rows
 from flowschema.datasets import Flight, Penguin, load_flights, load_penguins
+from flowschema.threads import in_threads
 from tests.models import PEOPLE_ROWS, Address, NeedsContext, Strict
 from tests.oracle import assert_exactly_pydantic, typed
 
@@ -299,3 +302,31 @@ def test_explain_without_a_frame_and_with_missing_columns():
     partial = flowschema.explain(Contact, pd.DataFrame({"name": ["x"]}))
     routes = partial.set_index("field")["route"].to_dict()
     assert routes["age"] == "missing" and routes["email"] == "default"
+
+
+def test_column_work_in_threads_keeps_the_order_and_raises_what_a_column_raised():
+    assert in_threads(lambda number: number * 2, range(50), threads=2) == list(range(0, 100, 2))
+
+    def fails_on_seven(number: int) -> int:
+        if number == 7:
+            raise ValueError("column 7")
+        return number
+
+    with pytest.raises(ValueError, match="column 7"):
+        in_threads(fails_on_seven, range(10), threads=2)
+
+
+def test_a_chunk_gets_the_same_verdicts_in_threads_as_in_one():
+    """The columns of a chunk screened and deduplicated in threads or one after another: the
+    same rejected rows, codes and errors, field by field (flights: five fields fail)."""
+    flights = load_flights().head(30_000)
+    chunk = next(frame_chunks(flights, len(flights)))
+    plan = columnar_plan(Flight, chunk.names)
+    alone, threaded = (passing_rows(plan, chunk, None, None, False, threads) for threads in (1, 2))
+    assert alone.passed.tolist() == threaded.passed.tolist()
+    for one, other in zip(alone.rejected, threaded.rejected):
+        assert (one is None) == (other is None)
+        if one is not None:
+            assert one[0].tolist() == other[0].tolist() and one[1].tolist() == other[1].tolist()
+    assert [outcome.errors for outcome in alone.outcomes] == [outcome.errors for outcome in threaded.outcomes]
+    assert sum(one is not None for one in alone.rejected) >= 5
