@@ -37,7 +37,7 @@ test: install-test chromium
 	$(PY) -m pytest
 	cd notebooks && ../$(PY) -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env \
 	  --nbval-sanitize-with nbval_sanitize.cfg 01_quickstart.ipynb 02_executors.ipynb 03_exploring_errors.ipynb \
-	  04_large_data.ipynb 05_from_data_to_model.ipynb
+	  04_large_data.ipynb 05_from_data_to_model.ipynb 06_polars.ipynb
 
 # The suite on a busy machine: two busy loops and a foreign `ray start` cluster run meanwhile.
 test-shared: install-test chromium

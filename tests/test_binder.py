@@ -20,7 +20,7 @@ def test_repo2docker_dry_run_uses_our_requirements():
     assert "environment.yml" not in dockerfile and "install.R" not in dockerfile
     requirements = [line for line in (REPO / "binder" / "requirements.txt").read_text().splitlines()
                     if line and not line.startswith("#")]
-    assert requirements == [".[demo,notebook]"]
+    assert requirements == [".[demo,notebook,polars,compare]"]
 
 
 def test_binder_requirements_run_the_quickstart_in_a_fresh_environment(tmp_path):

@@ -12,9 +12,11 @@ frame holding NaN.
 into the chunk as numpy arrays (a null float as NaN, which the engine reads as None); other
 integer and boolean columns, and string columns, as Arrow arrays (the engine screens and
 deduplicates them as it does numpy and Arrow-backed pandas columns, whose cells are the same
-Python values); temporal columns as their distinct
-values, made Python values by polars, and per row a code (Arrow tells the values apart); every
-other column as the Python values ``Series.to_list()`` gives, which the engines take as they are.
+Python values); datetime columns in microseconds or milliseconds (naive, or in a named zone) as
+pandas datetime columns of the same instants, whose Python values pandas makes as polars does;
+other temporal columns as their distinct values, made Python values by polars, and per row a code
+(Arrow tells the values apart); every other column as the Python values ``Series.to_list()``
+gives, which the engines take as they are.
 
 **The result** is the input frame plus ``_fs_valid`` (Boolean), ``_fs_errors`` (``pl.Object``: per
 row the tuple of pydantic's error dicts the pandas path gives, empty when valid) and ``_fs_run``
@@ -28,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
@@ -78,11 +81,36 @@ def _column(series: pl.Series) -> tuple[tuple, pa.ChunkedArray | None]:
         arrow = arrow if isinstance(arrow, pa.ChunkedArray) else pa.chunked_array([arrow])
         plain = plain_arrow_type(arrow.type)  # a string view as a large string
         return ("arrow", None), arrow if plain == arrow.type else arrow.cast(plain)
+    if isinstance(series.dtype, pl.Datetime) and series.dtype.time_unit in ("us", "ms"):
+        instants = _instants(series)
+        if instants is not None:
+            return instants
     if series.dtype.is_temporal():
         coded = _coded(series)
         if coded is not None:
             return coded
     return ("py", series.to_list()), None
+
+
+#: numpy's NaT as int64: where a null instant goes
+_NAT = np.iinfo(np.int64).min
+
+
+def _instants(series: pl.Series) -> tuple[tuple, pa.Array] | None:
+    """A datetime column in microseconds or milliseconds, naive or in a named zone, as a pandas
+    datetime column of the same instants (a view of polars' own integers): pandas makes each the
+    Python value polars makes (the wall time, ``fold`` in a repeated hour, the same ``ZoneInfo``),
+    and the datetime screen reads it without a Python value per row. None for a zone that is no
+    ``ZoneInfo`` key."""
+    unit, zone = series.dtype.time_unit, series.dtype.time_zone
+    instants = series.to_physical().fill_null(_NAT).to_numpy().view(f"M8[{unit}]")
+    if zone is None:
+        return layout_of(instants)
+    try:
+        tzinfo = ZoneInfo(zone)
+    except (ValueError, ZoneInfoNotFoundError):
+        return None
+    return layout_of(pd.DatetimeIndex(instants).tz_localize("UTC").tz_convert(tzinfo).array)
 
 
 def _coded(series: pl.Series) -> tuple[tuple, pa.ChunkedArray] | None:
