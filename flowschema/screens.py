@@ -17,6 +17,7 @@ field kind    column families it reads               constraints it checks
 ``str``       Arrow string                           ``min_length``/``max_length`` (code points), and
                                                      no ``str_*`` transform in the config
 ``datetime``  datetime64 / Arrow timestamp           none
+``Literal``   Arrow string                           its ``str`` values (a cell equal to one of them)
 ============  =====================================  ================================================
 
 A numpy column of integers (into an ``int``) or floats (into a ``float``) whose least and
@@ -49,6 +50,7 @@ _SCREENED_KEYS = {
     "bool": frozenset(("type", "strict", "metadata")),
     "str": frozenset(("type", "strict", "metadata", "min_length", "max_length")),
     "datetime": frozenset(("type", "strict", "metadata", "microseconds_precision")),  # precision: of parsed text
+    "literal": frozenset(("type", "expected", "metadata")),
 }
 _STRING_CONFIG = ("str_strip_whitespace", "str_to_lower", "str_to_upper", "str_min_length", "str_max_length")
 #: per field kind, the column families its screen reads ("float" for an int field: lax only)
@@ -58,6 +60,7 @@ SCREENED_FAMILIES = {
     "bool": ("bool",),
     "str": ("string",),
     "datetime": ("datetime",),
+    "literal": ("string",),
 }
 #: the largest magnitude below which every float64 integer is exact
 _EXACT_FLOAT_INTS = 2**53
@@ -75,6 +78,7 @@ class Screen:
     nullable: bool
     strict_field: bool
     allow_inf_nan: bool
+    choices: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """The screen in words, for ``flowschema.explain``."""
@@ -83,6 +87,8 @@ class Screen:
             parts.append(f"multiple_of {self.multiple_of}")
         parts += [f"{key} {value}" for key, value in zip(("min_length", "max_length"), self.lengths)
                   if value is not None]
+        if self.choices:
+            parts.append(f"one of {', '.join(map(repr, self.choices))}")
         return f"a vectorised screen ({', '.join([self.kind, *parts])})"
 
     def fits(self, column: Any, strict: bool | None = None) -> bool:
@@ -162,10 +168,14 @@ class Screen:
         return sure
 
     def _sure_strings(self, column: Any) -> np.ndarray:
-        """Arrow strings against ``min_length``/``max_length``, in code points as pydantic counts."""
+        """Arrow strings against ``min_length``/``max_length``, in code points as pydantic counts,
+        or for a ``Literal``, equal to one of its ``str`` values (missing: False, masked by the caller)."""
         import pyarrow.compute as pc
 
-        lengths = pc.utf8_length(column.__arrow_array__()).to_numpy()  # missing: NaN, masked by the caller
+        arrow = column.__arrow_array__()
+        if self.kind == "literal":
+            return pc.is_in(arrow, value_set=pa.array(self.choices, type=arrow.type)).to_numpy(zero_copy_only=False)
+        lengths = pc.utf8_length(arrow).to_numpy()  # missing: NaN, masked by the caller
         low, high = self.lengths
         sure = lengths >= (low or 0)
         if high is not None:
@@ -193,6 +203,9 @@ def screen_for(schema: dict, config: dict) -> Screen | None:
         return None
     if kind == "str" and any(config.get(key) for key in _STRING_CONFIG):
         return None
+    choices = tuple(value for value in schema.get("expected", ()) if type(value) is str)  # a str Enum member: not one
+    if kind == "literal" and not choices:
+        return None
     numbers = {key: schema[key] for key in (*_BOUNDS, "multiple_of") if key in schema}
     if not all(type(value) in (int, float) for value in numbers.values()):
         return None  # a bound pydantic would not take as it is (a Decimal, a bool): no screen
@@ -200,7 +213,7 @@ def screen_for(schema: dict, config: dict) -> Screen | None:
     lengths = (schema.get("min_length"), schema.get("max_length"))
     strict_field = bool(schema.get("strict") or config.get("strict"))
     allow_inf_nan = schema.get("allow_inf_nan", config.get("allow_inf_nan", True))
-    return Screen(kind, bounds, numbers.get("multiple_of"), lengths, nullable, strict_field, allow_inf_nan)
+    return Screen(kind, bounds, numbers.get("multiple_of"), lengths, nullable, strict_field, allow_inf_nan, choices)
 
 
 def _compare_ints(values: np.ndarray, compare: Callable, bound: int) -> np.ndarray:

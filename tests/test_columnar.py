@@ -297,7 +297,7 @@ def test_explain_without_a_frame_and_with_missing_columns():
     table = flowschema.explain(Contact)
     assert list(table.columns) == ["field", "column", "route", "why"]
     assert table.set_index("field")["route"].to_dict() == {
-        "name": "distinct values", "age": "screen", "email": "distinct values", "role": "distinct values",
+        "name": "distinct values", "age": "screen", "email": "distinct values", "role": "screen",
         "address": "distinct values", "joined": "screen"}
     partial = flowschema.explain(Contact, pd.DataFrame({"name": ["x"]}))
     routes = partial.set_index("field")["route"].to_dict()

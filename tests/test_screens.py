@@ -14,7 +14,7 @@ import datetime as dt
 import decimal
 import enum
 import zoneinfo
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
 import numpy as np
 import pandas as pd
@@ -84,6 +84,8 @@ CONSTRAINTS: dict[type, list[dict]] = {
     str: [{}, {"min_length": 1}, {"max_length": 3}, {"min_length": 2, "max_length": 2}],
     bool: [{}],
     dt.datetime: [{}],
+    Literal["a", "ab", "é", 1]: [{}],  # its str values screened, the int left to pydantic
+    Literal["", "abcd", "日本語", "zz"]: [{}],
 }
 
 
@@ -93,10 +95,12 @@ def _models() -> list[tuple[str, type[BaseModel]]]:
         for constraint in constraints:
             for optional in (False, True):
                 for strict_field in (False, True):
-                    options = {**constraint, **({"strict": True} if strict_field else {})}
+                    literal = getattr(annotation, "__origin__", None) is Literal  # strict only by the config
+                    options = {**constraint, **({"strict": True} if strict_field and not literal else {})}
+                    config = ConfigDict(strict=True) if strict_field and literal else None
                     field_type = Optional[annotation] if optional else annotation
                     default = None if optional else ...
-                    model = create_model("M", x=(field_type, Field(default, **options)))
+                    model = create_model("M", __config__=config, x=(field_type, Field(default, **options)))
                     name = f"{'Optional[' if optional else ''}{annotation.__name__}{']' if optional else ''}" \
                            f"{constraint}{' strict' if strict_field else ''}"
                     models.append((name, model))
@@ -210,6 +214,7 @@ def test_a_schema_holding_every_key_a_screen_reads_has_one():
     assert screen_for({"type": "bool", "strict": True, "metadata": {}}, {}) is not None
     assert screen_for({"type": "int", "strict": True, "metadata": {}, "multiple_of": 2, "ge": 0, "gt": -1, "le": 9,
                        "lt": 10}, {}) is not None
+    assert screen_for({"type": "literal", "expected": ["a", 1], "metadata": {}}, {}).choices == ("a",)
 
 
 RAW = {  # arrays as a caller may hold them, before column_array
@@ -229,11 +234,17 @@ def test_column_family_of_arrays_as_given(case):
     assert column_family(column) == family
 
 
+class Shade(str, enum.Enum):
+    LIGHT = "a"  # equal to the str "a", yet pydantic may answer differently for it: no screen
+
+
 UNSCREENED = [
     ("a pattern", str, {"pattern": "^a"}),
     ("a Decimal bound", float, {"le": decimal.Decimal("0.1")}),
     ("a float multiple_of", float, {"multiple_of": 0.5}),
     ("a union", int | str, {}),
+    ("a Literal without a str", Literal[1, True], {}),
+    ("a Literal of a str Enum member", Literal[Shade.LIGHT], {}),
 ]
 
 
