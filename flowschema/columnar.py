@@ -326,7 +326,8 @@ def passing_rows(plan: ColumnarPlan, chunk: Chunk, strict: bool | None, context:
     rejected_by_field: list[np.ndarray | None] = []
     values: dict[str, list] | None = {} if want_values else None
     outcomes = []
-    read = [route for route in plan.routes if route.validator is not None]
+    read = sorted((route for route in plan.routes if route.validator is not None),
+                  key=lambda route: isinstance(chunk.columns[route.position], np.ndarray))  # the slow ones first
     prepared = dict(zip(map(id, read), in_threads(
         lambda route: _distinct_cells(route, chunk.columns[route.position], strict, want_values), read,
         threads if chunk.size >= THREADED_ROWS else 1)))

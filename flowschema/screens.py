@@ -107,18 +107,17 @@ class Screen:
             return None
         if self._vouches_for_range(family, column):
             return np.zeros(len(column), dtype=bool)
-        if family == "float":
+        if family == "float":  # a null and a NaN alike: None to a row, and never sure as a value
             values = np.asarray(_as_float64(column), dtype=np.float64)
-            missing = np.isnan(values)  # a null and a NaN alike: None to a row
             sure = self._sure_whole_floats(values) if self.kind == "int" else self._sure_floats(values)
-        else:
-            missing = _missing(column)
-            if family == "integer":
-                sure = self._sure_ints(_as_integers(column))
-            elif family == "string":
-                sure = self._sure_strings(column)
-            else:  # bool into bool, datetime into datetime: any present value is valid
-                sure = np.ones(len(missing), dtype=bool)
+            return ~(sure | np.isnan(values)) if self.nullable else ~sure
+        missing = _missing(column)
+        if family == "integer":
+            sure = self._sure_ints(_as_integers(column))
+        elif family == "string":
+            sure = self._sure_strings(column)
+        else:  # bool into bool, datetime into datetime: any present value is valid
+            sure = np.ones(len(missing), dtype=bool)
         return ~np.where(missing, self.nullable, sure)
 
     def _vouches_for_range(self, family: str, column: Any) -> bool:
@@ -150,15 +149,25 @@ class Screen:
 
     def _sure_whole_floats(self, values: np.ndarray) -> np.ndarray:
         """Floats into a lax int: a whole float of magnitude below 2**53 is that int, exactly; within
-        that range a bound clipped to +-2**53, and a divisor clipped to 2**53, compare exactly."""
+        that range a bound clipped to +-2**53, and a divisor clipped to 2**53, compare exactly. (NaN
+        is not whole; between a lower and an upper bound inside +-2**53 every value is finite and
+        below 2**53, so that is not tested again.)"""
         with np.errstate(invalid="ignore"):  # inf and NaN: not sure anyway
-            sure = np.isfinite(values) & (values == np.trunc(values)) & (np.abs(values) < _EXACT_FLOAT_INTS)
+            sure = values == np.trunc(values)
+            if not self._inside_exact_floats():
+                sure &= np.isfinite(values) & (np.abs(values) < _EXACT_FLOAT_INTS)
             for key, bound in self.bounds:
                 clipped = min(max(bound, -_EXACT_FLOAT_INTS), _EXACT_FLOAT_INTS)
                 sure &= _COMPARE[key](values, float(clipped))
             if self.multiple_of is not None:
                 sure &= np.fmod(values, float(min(self.multiple_of, _EXACT_FLOAT_INTS))) == 0
         return sure
+
+    def _inside_exact_floats(self) -> bool:
+        """Whether the bounds hold every value strictly between -2**53 and 2**53."""
+        lower = [bound for key, bound in self.bounds if key in ("ge", "gt")]
+        upper = [bound for key, bound in self.bounds if key in ("le", "lt")]
+        return any(bound > -_EXACT_FLOAT_INTS for bound in lower) and any(bound < _EXACT_FLOAT_INTS for bound in upper)
 
     def _sure_floats(self, values: np.ndarray) -> np.ndarray:
         """Floats against float bounds, in float64 as pydantic compares them."""

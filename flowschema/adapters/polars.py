@@ -77,7 +77,7 @@ def _column(series: pl.Series) -> tuple[tuple, pa.ChunkedArray | None]:
     if name in _READ_AS_NUMPY and not series.null_count():  # numpy's own values, a view where polars allows
         return layout_of(series.to_numpy())
     if name in _READ_AS_ARROW:
-        arrow = series.to_arrow()
+        arrow = series.to_arrow(compat_level=pl.CompatLevel.newest())  # a view: cast by pyarrow, without the GIL
         arrow = arrow if isinstance(arrow, pa.ChunkedArray) else pa.chunked_array([arrow])
         plain = plain_arrow_type(arrow.type)  # a string view as a large string
         return ("arrow", None), arrow if plain == arrow.type else arrow.cast(plain)
