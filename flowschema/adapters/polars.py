@@ -155,6 +155,8 @@ class _PolarsFrames(FrameKind):
         return frame.height
 
     def whole(self, frame: pl.DataFrame, offset: int = 0) -> Chunk:
+        if frame.width and max(frame.n_chunks("all")) > 1:  # (pl.concat's) pieces: made one by polars, in parallel
+            frame = frame.rechunk()
         columns = in_threads(_column, frame.get_columns())  # Arrow's conversions release the GIL
         return chunk_of_layouts(offset, tuple(frame.columns), columns, frame.height)
 
