@@ -191,11 +191,11 @@ def _text_report(report, args: argparse.Namespace) -> str:
 
 #: what each executor is for, one line each (the demo prints it)
 _EXECUTOR_USES = {
-    "sync": "in this process: no start-up; debugging; streaming records with run()",
-    "multiprocessing": "all cores of this machine: big frames, the rows engine, validators with real per-row work",
+    "sync": "in this process, columns in threads on every core: frames in memory on the columnar engine; debugging",
+    "multiprocessing": "all cores of this machine, a process each: the rows engine, validators with real per-row work",
     "ray": "a Ray cluster: files and datasets validated where they live, work beyond one machine",
 }
-#: copies of the flights table the demo validates: big enough for the executors to pay off
+#: copies of the flights table the demo validates: big enough to see what each executor costs
 DEMO_COPIES = 10
 
 
