@@ -191,7 +191,7 @@ def _text_report(report, args: argparse.Namespace) -> str:
 
 #: what each executor is for, one line each (the demo prints it)
 _EXECUTOR_USES = {
-    "sync": "in this process, columns in threads on every core: frames in memory on the columnar engine; debugging",
+    "sync": "in this process, its columns in threads: frames in memory on the columnar engine; debugging",
     "multiprocessing": "all cores of this machine, a process each: the rows engine, validators with real per-row work",
     "ray": "a Ray cluster: files and datasets validated where they live, work beyond one machine",
 }

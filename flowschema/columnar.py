@@ -25,6 +25,7 @@ import datetime as dt
 import enum
 import re
 from collections.abc import Callable, Hashable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -317,40 +318,39 @@ class ColumnVerdicts:
 
 
 def passing_rows(plan: ColumnarPlan, chunk: Chunk, strict: bool | None, context: Any,
-                 want_values: bool, threads: int | None = None) -> ColumnVerdicts:
+                 want_values: bool, threaded: bool = True) -> ColumnVerdicts:
     """Run each field's validator over its column's distinct values (after a screen, where one
     is exact); see ``ColumnVerdicts``. Raises ``NotColumnar`` if a validator reads the other
-    fields. The columns are screened and deduplicated in up to ``threads`` threads (default:
-    ``flowschema.threads.column_threads()``); the validators run in this thread, in field order."""
+    fields. The columns are screened and deduplicated a few ahead, in the threads of
+    ``flowschema.threads`` (unless ``threaded`` is false or the chunk is small); the validators run
+    in this thread, in field order."""
     passed = np.ones(chunk.size, dtype=bool)
-    rejected_by_field: list[np.ndarray | None] = []
+    rejected_by_field: list[tuple[np.ndarray, np.ndarray] | None] = []
     values: dict[str, list] | None = {} if want_values else None
     outcomes = []
-    read = sorted((route for route in plan.routes if route.validator is not None),
-                  key=lambda route: isinstance(chunk.columns[route.position], np.ndarray))  # the slow ones first
-    prepared = dict(zip(map(id, read), in_threads(
-        lambda route: _distinct_cells(route, chunk.columns[route.position], strict, want_values), read,
-        threads if chunk.size >= THREADED_ROWS else 1)))
-    for route in plan.routes:
-        outcome = FieldOutcome()
-        outcomes.append(outcome)
-        rejected_by_field.append(None)
-        if route.route == "missing":  # every row misses it, in the same way
-            rejected_by_field[-1] = (np.arange(chunk.size), np.zeros(chunk.size, dtype=np.int64))
-            passed[:] = False
-        if route.validator is None:
-            continue
-        rows, codes, distinct = prepared[id(route)]
-        if not distinct:  # the screen vouched for every row
-            continue
-        accepted, validated = _check_distinct(route, distinct, strict, context, want_values, outcome)
-        if not accepted.all():
-            taken = np.flatnonzero(~accepted[codes])  # of the rows read (the screened ones, if screened)
-            rejected = taken if rows is None else rows[taken]
-            rejected_by_field[-1] = (rejected, codes[taken])
-            passed[rejected] = False
-        if want_values:
-            values[route.field] = _row_values(route, distinct, validated, codes, strict, context)
+    read = [route for route in plan.routes if route.validator is not None]
+    with closing(in_threads(lambda route: _distinct_cells(route, chunk.columns[route.position], strict, want_values),
+                            read, threaded and chunk.size >= THREADED_ROWS)) as prepared:
+        for route in plan.routes:
+            outcome = FieldOutcome()
+            outcomes.append(outcome)
+            rejected_by_field.append(None)
+            if route.route == "missing":  # every row misses it, in the same way
+                rejected_by_field[-1] = (np.arange(chunk.size), np.zeros(chunk.size, dtype=np.int64))
+                passed[:] = False
+            if route.validator is None:
+                continue
+            rows, codes, distinct = next(prepared)  # in field order, as ``read``
+            if not distinct:  # the screen vouched for every row
+                continue
+            accepted, validated = _check_distinct(route, distinct, strict, context, want_values, outcome)
+            if not accepted.all():
+                taken = np.flatnonzero(~accepted[codes])  # of the rows read (the screened ones, if screened)
+                rejected = taken if rows is None else rows[taken]
+                rejected_by_field[-1] = (rejected, codes[taken])
+                passed[rejected] = False
+            if want_values:
+                values[route.field] = _row_values(route, distinct, validated, codes, strict, context)
     return ColumnVerdicts(passed, rejected_by_field, outcomes, values)
 
 

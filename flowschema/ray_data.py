@@ -90,6 +90,7 @@ from flowschema.streaming import (
     run_error,
     write_part,
 )
+from flowschema.threads import use_one_thread
 from flowschema.validation import ValidationOptions
 
 __all__ = ["ERRORS_TYPE", "FILE_COLUMN", "POSITION_COLUMN", "errors_from_arrow", "errors_to_arrow", "summarize",
@@ -263,6 +264,7 @@ def _validated(batch: pa.Table | pd.DataFrame, model: type[BaseModel], options: 
     name, engine and fields recorded on ``_fs_errors``. An Arrow batch keeps its data as it is
     (coerced values aside); pandas becomes Arrow here, as Ray Data would make it (a column of
     mixed types aside, which Ray Data stores its own way)."""
+    use_one_thread()  # a Ray task: the other tasks fill the other cores
     arrow = isinstance(batch, pa.Table)
     frame = table_to_frame(batch) if arrow else batch
     annotated = validate_frame(frame, model, "sync", engine=options.engine, coerce=options.want_values,

@@ -93,7 +93,7 @@ class ChunkResult:
 
 def validate_chunk(
     model: type[BaseModel], chunk: Chunk, options: ValidationOptions = ValidationOptions(),
-    packed: bool = False, threads: int | None = None,
+    packed: bool = False,
 ) -> ChunkResult:
     """Validate every row of ``chunk`` against ``model``.
 
@@ -103,8 +103,6 @@ def validate_chunk(
     ``model_validate`` on the failing rows only), ``"rows"`` (``model_validate`` on every row), or
     ``"auto"``: columnar where that is exact, else rows. ``packed`` (for a worker sending the
     result on): the columnar engine's errors as ``PackedErrors``, not put together row by row.
-    ``threads``: how many threads screen and deduplicate the columns (default: this process's
-    CPUs, at most 4; a worker process, one of several on the same cores, takes 1).
 
     >>> from pydantic import BaseModel
     >>> class Point(BaseModel):
@@ -120,7 +118,7 @@ def validate_chunk(
         if reason is None:
             try:
                 with gc_paused():
-                    return _validate_columns(model, plan, chunk, options, packed, threads)
+                    return _validate_columns(model, plan, chunk, options, packed)
             except NotColumnar as exc:
                 reason = str(exc)
         if options.engine == "columnar":
@@ -130,7 +128,7 @@ def validate_chunk(
 
 
 def _validate_columns(model: type[BaseModel], plan, chunk: Chunk, options: ValidationOptions,
-                      packed: bool, threads: int | None) -> ChunkResult:
+                      packed: bool) -> ChunkResult:
     """The columnar engine: each field's validator over its column, then each failing row's
     errors, exactly as ``model_validate`` gives them.
 
@@ -141,7 +139,7 @@ def _validate_columns(model: type[BaseModel], plan, chunk: Chunk, options: Valid
     made a validator raise something pydantic does not wrap (their error holds the whole row) are
     validated whole one by one.
     """
-    verdicts = passing_rows(plan, chunk, options.strict, options.context, options.want_values, threads)
+    verdicts = passing_rows(plan, chunk, options.strict, options.context, options.want_values)
     failing, failures = verdicts.failures()
     whole, grouped = _rows_validated_whole(plan, verdicts, failures)
     composed = ~(whole | grouped)
@@ -220,7 +218,7 @@ def _combinations(failures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _errors_by_group(model: type[BaseModel], chunk: Chunk, options: ValidationOptions, offsets: np.ndarray,
                      failures: np.ndarray) -> dict[int, tuple[dict, ...]]:
-    """``model_validate`` once per group of rows failing alike; each row gets a copy."""
+    """``model_validate`` once per group of rows failing alike, its errors shared by the group's rows."""
     if not len(offsets):
         return {}
     first, group_of = _combinations(failures)
@@ -228,7 +226,7 @@ def _errors_by_group(model: type[BaseModel], chunk: Chunk, options: ValidationOp
     checked = _validate_rows(model, chunk.rows_at(representatives), chunk.start, chunk.size, options,
                              representatives.tolist())
     errors_of = [checked.failed[int(offset)] for offset in representatives]
-    return {offset: tuple(map(dict.copy, errors_of[group])) for offset, group in zip(offsets.tolist(), group_of.tolist())}
+    return dict(zip(offsets.tolist(), map(errors_of.__getitem__, group_of.tolist())))
 
 
 def _validate_rows(model: type[BaseModel], rows: list[dict], start: int, size: int, options: ValidationOptions,

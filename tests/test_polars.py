@@ -410,3 +410,25 @@ def test_the_matrix_columns_as_polars_columns_get_pydantics_answer(dtype_id):
         checked = frame.flowschema.validate(model, engine=engine, chunksize=7)
         differing = [position for position, (a, b) in enumerate(zip(got(checked), expected, strict=True)) if a != b]
         assert not differing, f"{dtype_id} ({column.dtype}), engine={engine}: rows {differing} differ"
+
+
+@pytest.mark.parametrize("column", [
+    pl.Series([dt.datetime(9999, 12, 31, 20)], dtype=pl.Datetime("us")) + dt.timedelta(hours=10),
+    pl.Series([dt.datetime(9999, 12, 31, 20)], dtype=pl.Datetime("us")).dt.replace_time_zone("UTC")
+    .dt.convert_time_zone("Asia/Tokyo"),
+    pl.Series([dt.datetime(1, 1, 1, 1)], dtype=pl.Datetime("ms")).dt.replace_time_zone("UTC")
+    .dt.convert_time_zone("America/New_York"),
+], ids=["naive year 10000", "year 10000 in Tokyo", "year 0 in New York"])
+def test_a_datetime_no_python_value_holds_is_refused_on_both_engines_as_df_row_refuses_it(column):
+    """Such instants are read by polars' own conversion, not as pandas datetimes: no screen vouches
+    for them, and both engines raise what ``df.row`` raises."""
+    frame = pl.DataFrame({"when": column, "x": [1]})
+    with pytest.raises((ValueError, OverflowError)) as by_row:
+        frame.row(0, named=True)
+
+    class Stamp(BaseModel):
+        when: dt.datetime | None = None
+
+    for engine in ("auto", "rows"):
+        with pytest.raises(type(by_row.value)):
+            frame.flowschema.validate(Stamp, engine=engine)

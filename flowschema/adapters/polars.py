@@ -13,8 +13,8 @@ into the chunk as numpy arrays (a null float as NaN, which the engine reads as N
 integer and boolean columns, and string columns, as Arrow arrays (the engine screens and
 deduplicates them as it does numpy and Arrow-backed pandas columns, whose cells are the same
 Python values); datetime columns in microseconds or milliseconds (naive, or in a named zone) as
-pandas datetime columns of the same instants, whose Python values pandas makes as polars does;
-other temporal columns as their distinct values, made Python values by polars, and per row a code
+pandas datetime columns of the same instants, whose Python values pandas makes as polars does
+(but for instants near the edge of Python's datetimes); other temporal columns as their distinct values, made Python values by polars, and per row a code
 (Arrow tells the values apart); every other column as the Python values ``Series.to_list()``
 gives, which the engines take as they are.
 
@@ -94,6 +94,9 @@ def _column(series: pl.Series) -> tuple[tuple, pa.ChunkedArray | None]:
 
 #: numpy's NaT as int64: where a null instant goes
 _NAT = np.iinfo(np.int64).min
+#: per unit, the instants a day inside Python's datetimes (years 1 to 9999) in any zone
+_SAFE_INSTANTS = {unit: (int(np.datetime64("0001-01-02", unit).astype(np.int64)),
+                         int(np.datetime64("9999-12-30", unit).astype(np.int64))) for unit in ("ms", "us")}
 
 
 def _instants(series: pl.Series) -> tuple[tuple, pa.Array] | None:
@@ -101,9 +104,14 @@ def _instants(series: pl.Series) -> tuple[tuple, pa.Array] | None:
     datetime column of the same instants (a view of polars' own integers): pandas makes each the
     Python value polars makes (the wall time, ``fold`` in a repeated hour, the same ``ZoneInfo``),
     and the datetime screen reads it without a Python value per row. None for a zone that is no
-    ``ZoneInfo`` key."""
+    ``ZoneInfo`` key, and for instants within a day of what a Python datetime can hold (years 1
+    to 9999), which only polars' own conversion turns into what ``df.row`` gives (or raises)."""
     unit, zone = series.dtype.time_unit, series.dtype.time_zone
-    instants = series.to_physical().fill_null(_NAT).to_numpy().view(f"M8[{unit}]")
+    physical = series.to_physical()
+    if physical.null_count() < len(physical) and not _SAFE_INSTANTS[unit][0] <= physical.min() <= physical.max() \
+            <= _SAFE_INSTANTS[unit][1]:
+        return None
+    instants = physical.fill_null(_NAT).to_numpy().view(f"M8[{unit}]")
     if zone is None:
         return layout_of(instants)
     try:
@@ -157,7 +165,7 @@ class _PolarsFrames(FrameKind):
     def whole(self, frame: pl.DataFrame, offset: int = 0) -> Chunk:
         if frame.width and max(frame.n_chunks("all")) > 1:  # (pl.concat's) pieces: made one by polars, in parallel
             frame = frame.rechunk()
-        columns = in_threads(_column, frame.get_columns())  # Arrow's conversions release the GIL
+        columns = list(in_threads(_column, frame.get_columns()))  # Arrow's conversions release the GIL
         return chunk_of_layouts(offset, tuple(frame.columns), columns, frame.height)
 
     def annotated(self, frame: pl.DataFrame, valid: np.ndarray, errors: np.ndarray, values: list | None,

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from flowschema.chunk import Chunk
 from flowschema.shared_memory import Parcel, received_chunk
+from flowschema.threads import use_one_thread
 from flowschema.transport import decode_result, encode_result
 from flowschema.validation import ChunkResult, validate_chunk
 
@@ -79,7 +80,8 @@ def validate_payload(model: type[BaseModel], payload: bytes | tuple, options: by
 
     ``options`` is a cloudpickled ``ValidationOptions`` (its ``context`` may come from a notebook).
     """
+    use_one_thread()  # this worker's siblings fill the other cores
     with received_chunk(payload) as chunk:
-        result = validate_chunk(model, chunk, pickle.loads(options), packed=True, threads=1)  # its siblings fill the cores
+        result = validate_chunk(model, chunk, pickle.loads(options), packed=True)
         del chunk  # its views into the segment go before the segment is closed
     return encode_result(result, compression)
