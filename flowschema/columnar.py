@@ -365,7 +365,7 @@ def _distinct_cells(route: FieldRoute, column: Any, strict: bool | None,
     unsure = None if want_values or route.screen is None else route.screen.unsure(column, strict)
     rows = None
     if unsure is not None:  # the screen accepted the other rows, exactly as the validator would
-        if not unsure.any():  # (any() is much cheaper than flatnonzero() on a column it vouched for whole)
+        if not unsure.any():  # (cheaper than flatnonzero() on a column it vouched for whole)
             return _NO_ROWS, _NO_ROWS, []
         rows = np.flatnonzero(unsure)
         column = _take(column, rows)
