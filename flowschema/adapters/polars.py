@@ -14,9 +14,10 @@ integer and boolean columns, and string columns, as Arrow arrays (the engine scr
 deduplicates them as it does numpy and Arrow-backed pandas columns, whose cells are the same
 Python values); datetime columns in microseconds or milliseconds (naive, or in a named zone) as
 pandas datetime columns of the same instants, whose Python values pandas makes as polars does
-(but for instants near the edge of Python's datetimes); other temporal columns as their distinct values, made Python values by polars, and per row a code
-(Arrow tells the values apart); every other column as the Python values ``Series.to_list()``
-gives, which the engines take as they are.
+(but for instants near the edge of Python's datetimes); other temporal columns as their
+distinct values, made Python values by polars, and per row a code (Arrow tells the values
+apart); every other column as the Python values ``Series.to_list()`` gives, which the engines
+take as they are.
 
 **The result** is the input frame plus ``_fs_valid`` (Boolean), ``_fs_errors`` (``pl.Object``: per
 row the tuple of pydantic's error dicts the pandas path gives, empty when valid) and ``_fs_run``
